@@ -44,3 +44,33 @@ export class SymmetryError extends CrystalError {}
 
 /** An unknown data set, a missing split file or a malformed row. */
 export class DatasetError extends CrystalError {}
+
+/** A symmetry-operation triplet ("x, y+1/2, -z") that cannot be parsed. */
+export class SymmOpParseError extends CrystalError {}
+
+/** A pymatgen `Structure.as_dict()` object that cannot be turned into a structure. */
+export class PymatgenDictError extends CrystalError {}
+
+/** A tensor back-end that cannot be selected or initialised (unknown name, bad thread count, failed load). */
+export class BackendError extends CrystalError {}
+
+/** A phase diagram that cannot be built (missing elemental reference, bad energy) or queried. */
+export class PhaseDiagramError extends CrystalError {}
+
+/** A linear program the hull solver could not finish (unbounded or numerically degenerate). */
+export class SimplexError extends CrystalError {}
+
+/** Bad reward input: unknown normaliser, mismatched group sizes, malformed feature matrices. */
+export class RewardError extends CrystalError {}
+
+/** A composition with a negative or non-finite amount, or an operation on compositions that is undefined. */
+export class CompositionError extends CrystalError {}
+
+/** Notebook display: a table input that is neither a DataFrame nor an array of row objects, or bad table options. */
+export class TableInputError extends CrystalError {}
+
+/** Notebook display: a plotly figure or figure-builder input that cannot be drawn or exported (bad data, bad path). */
+export class FigureError extends CrystalError {}
+
+/** No headless Chromium for static figure export; the message names the apt package and CHROMIUM_PATH. */
+export class BrowserNotFoundError extends CrystalError {}
