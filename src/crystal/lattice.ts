@@ -3,7 +3,39 @@
  * Fractional coordinates are row vectors, so cart = frac · matrix.
  */
 import { LatticeError } from "./errors.ts";
-import { copyMat3, det3, dot3, inv3, matmul3, norm3, transpose3, vecmat3, type Mat3, type Vec3 } from "./linalg.ts";
+import {
+  copyMat3,
+  det3,
+  dot3,
+  identity3,
+  inv3,
+  matmul3,
+  norm3,
+  roundHalfEven,
+  scaleMat3,
+  transpose3,
+  vecmat3,
+  type Mat3,
+  type Vec3,
+} from "./linalg.ts";
+
+/** One lattice image of a point found by `Lattice.getPointsInSphere`. */
+export interface PointInSphere {
+  /** Fractional coordinates of the image: `fracPoints[index] + image`. */
+  fracCoords: Vec3;
+  /** Cartesian distance (Å) from the sphere centre. */
+  distance: number;
+  /** Index of the point in the input list. */
+  index: number;
+  /** Integer lattice translation added to the input point. */
+  image: Vec3;
+}
+
+/** Result of `Lattice.getDistanceAndImage`: the distance from frac1 to `frac2 + image`. */
+export interface DistanceAndImage {
+  distance: number;
+  image: Vec3;
+}
 
 const DEG = Math.PI / 180;
 
@@ -14,6 +46,8 @@ export class Lattice {
   /** Rows are the lattice vectors a, b, c in Å. */
   readonly matrix: Mat3;
   private _inv?: Mat3;
+  private _lll = new Map<number, LllResult>();
+  private _kernel?: PeriodicKernel;
 
   /**
    * @param matrix 3×3 matrix whose rows are the lattice vectors (Å).
@@ -147,6 +181,135 @@ export class Lattice {
     return new Lattice(this.matrix.map((r) => r.map((x) => x * f)));
   }
 
+  // --- reduction -------------------------------------------------------------------------
+
+  /** LLL basis and mapping for `delta`, computed once per delta. */
+  private lll(delta = 0.75): LllResult {
+    let res = this._lll.get(delta);
+    if (!res) {
+      if (!(delta > 0.25 && delta <= 1))
+        throw new LatticeError(`LLL delta must be in (0.25, 1], got ${delta}; the usual value is 0.75.`);
+      res = calculateLll(this.matrix, delta);
+      this._lll.set(delta, res);
+    }
+    return res;
+  }
+
+  /**
+   * LLL-reduced basis (pymatgen's `lll_matrix`, delta 0.75): rows are short, nearly orthogonal
+   * vectors of the same lattice. It may be left-handed, so it is a raw matrix, not a Lattice.
+   */
+  get lllMatrix(): Mat3 {
+    return copyMat3(this.lll().matrix);
+  }
+
+  /** Integer matrix U with `lllMatrix = U · matrix` (pymatgen's `lll_mapping`). */
+  get lllMapping(): Mat3 {
+    return copyMat3(this.lll().mapping);
+  }
+
+  /** Inverse of `lllMapping` (integer too, since |det U| = 1). */
+  get lllInverse(): Mat3 {
+    return copyMat3(this.lll().inverse);
+  }
+
+  /**
+   * LLL-reduced lattice (pymatgen's `get_lll_reduced_lattice`). A left-handed reduced basis is
+   * negated so that the result is a valid (right-handed) Lattice; negation keeps the lattice.
+   */
+  getLllReduced(delta = 0.75): Lattice {
+    const m = this.lll(delta).matrix;
+    return new Lattice(det3(m) < 0 ? scaleMat3(m, -1) : m);
+  }
+
+  /** Fractional coordinates in this basis → fractional coordinates in the LLL basis. */
+  getLllFracCoords(frac: readonly number[]): Vec3 {
+    return vecmat3(frac, this.lll().inverse);
+  }
+
+  /** Fractional coordinates in the LLL basis → fractional coordinates in this basis. */
+  getFracCoordsFromLll(lllFrac: readonly number[]): Vec3 {
+    return vecmat3(lllFrac, this.lll().mapping);
+  }
+
+  /**
+   * Niggli-reduced lattice with pymatgen's semantics (`get_niggli_reduced_lattice`): the
+   * Křivý–Gruber steps A1–A8 in the numerically stable form of Grosse-Kunstleve et al. (2004),
+   * run on the LLL basis, with the tolerance scaled to `tol · volume^(1/3)`.
+   * The result is expressed in this lattice's Cartesian frame (its rows are lattice vectors
+   * of this lattice) and is right-handed.
+   */
+  getNiggliReduced(tol = 1e-5): Lattice {
+    if (!(tol >= 0)) throw new LatticeError(`Niggli tolerance must be >= 0, got ${tol}.`);
+    const eps = tol * Math.cbrt(this.volume);
+    const lllM = this.lll().matrix;
+    const steps = niggliTransform(matmul3(lllM, transpose3(lllM)), eps);
+    const m = matmul3(steps, lllM);
+    return new Lattice(det3(m) < 0 ? scaleMat3(m, -1) : m);
+  }
+
+  // --- periodic distances ----------------------------------------------------------------
+
+  private get kernel(): PeriodicKernel {
+    return (this._kernel ??= new PeriodicKernel(this));
+  }
+
+  /**
+   * All lattice images of `fracPoints` within `r` Å of the Cartesian point `center`
+   * (pymatgen's `get_points_in_sphere`). Images are enumerated over the box that the sphere's
+   * reciprocal-lattice projections bound, so the search is exact for any cell shape.
+   * Results are ordered by point index, then image (a, b, c ascending).
+   */
+  getPointsInSphere(fracPoints: readonly (readonly number[])[], center: readonly number[], r: number): PointInSphere[] {
+    if (!(r >= 0) || !Number.isFinite(r)) throw new LatticeError(`Sphere radius must be a finite number >= 0 Å, got ${r}.`);
+    const out: PointInSphere[] = [];
+    const pc = this.getFractionalCoords(center);
+    const nmax = this.reciprocalLengths().map((l) => r * l + 1e-8);
+    const m = this.matrix;
+    fracPoints.forEach((f, index) => {
+      const lo = [0, 1, 2].map((k) => Math.ceil(pc[k] - nmax[k] - f[k]));
+      const hi = [0, 1, 2].map((k) => Math.floor(pc[k] + nmax[k] - f[k]));
+      for (let i = lo[0]; i <= hi[0]; i++)
+        for (let j = lo[1]; j <= hi[1]; j++)
+          for (let k = lo[2]; k <= hi[2]; k++) {
+            const fc: Vec3 = [f[0] + i, f[1] + j, f[2] + k];
+            const d = norm3(vecmat3([fc[0] - pc[0], fc[1] - pc[1], fc[2] - pc[2]], m));
+            if (d <= r + 1e-8) out.push({ fracCoords: fc, distance: d, index, image: [i, j, k] });
+          }
+    });
+    return out;
+  }
+
+  /**
+   * Distance from `frac1` to the nearest periodic image of `frac2` and that image's lattice
+   * translation (pymatgen's `get_distance_and_image`); with `jimage` given, the distance to
+   * that specific image. Correct for skewed cells (see `getAllDistances`).
+   */
+  getDistanceAndImage(frac1: readonly number[], frac2: readonly number[], jimage?: readonly number[]): DistanceAndImage {
+    if (jimage) {
+      const v = vecmat3([jimage[0] + frac2[0] - frac1[0], jimage[1] + frac2[1] - frac1[1], jimage[2] + frac2[2] - frac1[2]], this.matrix);
+      return { distance: norm3(v), image: [jimage[0], jimage[1], jimage[2]] };
+    }
+    return this.kernel.shortest(frac1, frac2);
+  }
+
+  /**
+   * Minimum-image distances between two lists of fractional coordinates (pymatgen's
+   * `get_all_distances`), row-major `n1 × n2` in a Float64Array. Differences are taken in the
+   * LLL basis and the 27 neighbouring images searched, as pymatgen's `pbc_shortest_vectors`
+   * does; where the reciprocal-lattice bound shows that a farther image could be closer, the
+   * search widens, so the result is the true minimum image.
+   */
+  getAllDistances(fracCoords1: readonly (readonly number[])[], fracCoords2: readonly (readonly number[])[]): Float64Array {
+    return this.kernel.allDistances(fracCoords1, fracCoords2);
+  }
+
+  /** Lengths of the crystallographic reciprocal vectors |a*|, |b*|, |c*| (1/Å). */
+  reciprocalLengths(): Vec3 {
+    const inv = this.invMatrix;
+    return [0, 1, 2].map((k) => Math.hypot(inv[0][k], inv[1][k], inv[2][k])) as Vec3;
+  }
+
   /** True when both matrices agree entrywise within `tol` Å. */
   equals(other: Lattice, tol = 1e-8): boolean {
     return this.matrix.every((r, i) => r.every((x, j) => Math.abs(x - other.matrix[i][j]) <= tol));
@@ -154,5 +317,268 @@ export class Lattice {
 
   toString(): string {
     return this.matrix.map((r) => r.map((x) => x.toFixed(6).padStart(12)).join(" ")).join("\n");
+  }
+}
+
+// --- LLL reduction ---------------------------------------------------------------------------
+
+interface LllResult {
+  /** Reduced basis (rows). */
+  matrix: Mat3;
+  /** Integer U with matrix = U · original. */
+  mapping: Mat3;
+  inverse: Mat3;
+}
+
+/** Gram–Schmidt state of the LLL loop: orthogonalised vectors b, coefficients u, |b|². */
+interface GramSchmidt {
+  b: Vec3[];
+  u: number[][];
+  m: number[];
+}
+
+/** Recomputes row `s` of the Gram–Schmidt state from basis vector a[s] and b[0..s-1]. */
+function gramSchmidtRow(a: Vec3[], gs: GramSchmidt, s: number): void {
+  const v: Vec3 = [a[s][0], a[s][1], a[s][2]];
+  for (let j = 0; j < s; j++) gs.u[s][j] = dot3(a[s], gs.b[j]) / gs.m[j];
+  for (let j = 0; j < s; j++) for (let x = 0; x < 3; x++) v[x] -= gs.b[j][x] * gs.u[s][j];
+  gs.b[s] = v;
+  gs.m[s] = dot3(v, v);
+}
+
+/** Size-reduces basis vector `k` against vectors k-1 … 0 (Python's half-even rounding). */
+function sizeReduce(a: Vec3[], mapping: Vec3[], u: number[][], k: number): void {
+  for (let i = k - 1; i >= 0; i--) {
+    const q = roundHalfEven(u[k][i]);
+    if (q === 0) continue;
+    for (let x = 0; x < 3; x++) {
+      a[k][x] -= q * a[i][x];
+      mapping[k][x] -= q * mapping[i][x];
+    }
+    for (let j = 0; j < i; j++) u[k][j] -= q * u[i][j];
+    u[k][i] -= q;
+  }
+}
+
+/**
+ * LLL reduction with pymatgen's exact step order (`Lattice._calculate_lll`), so that the
+ * reduced basis — and everything built on it, such as the Niggli cell's orientation — is the
+ * same basis pymatgen picks, not merely an equivalent one.
+ */
+function calculateLll(matrix: Mat3, delta: number): LllResult {
+  const a = copyMat3(matrix);
+  const mapping = identity3();
+  const gs: GramSchmidt = { b: [[0, 0, 0], [0, 0, 0], [0, 0, 0]], u: [[0, 0, 0], [0, 0, 0], [0, 0, 0]], m: [0, 0, 0] };
+  for (let s = 0; s < 3; s++) gramSchmidtRow(a, gs, s);
+  let k = 1; // 0-based index of the vector being reduced (pymatgen's k = 2)
+  for (let guard = 0; k <= 2; guard++) {
+    if (guard > 10000) throw new LatticeError(`LLL reduction did not converge for ${JSON.stringify(matrix)}.`);
+    sizeReduce(a, mapping, gs.u, k);
+    const bk = gs.b[k];
+    const bk1 = gs.b[k - 1];
+    if (dot3(bk, bk) >= (delta - gs.u[k][k - 1] ** 2) * dot3(bk1, bk1)) {
+      k++;
+      continue;
+    }
+    [a[k], a[k - 1]] = [a[k - 1], a[k]];
+    [mapping[k], mapping[k - 1]] = [mapping[k - 1], mapping[k]];
+    gramSchmidtRow(a, gs, k - 1);
+    gramSchmidtRow(a, gs, k);
+    if (k > 1) k--;
+    else for (let s = k + 1; s < 3; s++) for (let j = k - 1; j <= k; j++) gs.u[s][j] = dot3(a[s], gs.b[j]) / gs.m[j];
+  }
+  return { matrix: a, mapping, inverse: roundMat(inv3(mapping)) };
+}
+
+function roundMat(m: Mat3): Mat3 {
+  return m.map((r) => r.map((x) => Math.round(x) + 0)) as Mat3;
+}
+
+// --- Niggli reduction ------------------------------------------------------------------------
+
+/** Niggli form parameters of a metric tensor: A = a·a, B, C, ξ = 2 b·c, η = 2 a·c, ζ = 2 a·b. */
+function niggliParams(g: Mat3) {
+  return { A: g[0][0], B: g[1][1], C: g[2][2], E: 2 * g[1][2], N: 2 * g[0][2], Y: 2 * g[0][1] };
+}
+
+/** Applies the change of basis M to metric g (g' = Mᵀ g M) and to the accumulated transform t (t' = Mᵀ t). */
+function applyStep(state: { g: Mat3; t: Mat3 }, m: Mat3): void {
+  const mt = transpose3(m);
+  state.g = matmul3(mt, matmul3(state.g, m));
+  state.t = matmul3(mt, state.t);
+}
+
+const sign = (x: number, eps: number) => (Math.abs(x) < eps ? 0 : x / Math.abs(x));
+
+/** Steps A3/A4: make ξ, η, ζ all positive or all non-positive by flipping axes (det stays +1); signs come from `p0`. */
+function signNormalise(state: { g: Mat3; t: Mat3 }, p0: { E: number; N: number; Y: number }, eps: number): void {
+  const { E, N, Y } = p0;
+  const [l, m, n] = [sign(E, eps), sign(N, eps), sign(Y, eps)];
+  const p = l * m * n;
+  let [i, j, k] = [1, 1, 1];
+  if (p === 1) [i, j, k] = [l === -1 ? -1 : 1, m === -1 ? -1 : 1, n === -1 ? -1 : 1];
+  else {
+    [i, j, k] = [l === 1 ? -1 : 1, m === 1 ? -1 : 1, n === 1 ? -1 : 1];
+    if (i * j * k === -1) {
+      if (n === 0) k = -1;
+      else if (m === 0) j = -1;
+      else if (l === 0) i = -1;
+    }
+  }
+  applyStep(state, [
+    [i, 0, 0],
+    [0, j, 0],
+    [0, 0, k],
+  ]);
+}
+
+/** Steps A5–A8: the first applicable reduction of an off-diagonal term, or null when reduced. */
+function offDiagonalStep(g: Mat3, eps: number): Mat3 | null {
+  const { A, B, E, N, Y } = niggliParams(g);
+  if (Math.abs(E) > B + eps || (Math.abs(E - B) < eps && 2 * N < Y - eps) || (Math.abs(E + B) < eps && Y < -eps))
+    return [[1, 0, 0], [0, 1, -E / Math.abs(E)], [0, 0, 1]];
+  if (Math.abs(N) > A + eps || (Math.abs(A - N) < eps && 2 * E < Y - eps) || (Math.abs(A + N) < eps && Y < -eps))
+    return [[1, 0, -N / Math.abs(N)], [0, 1, 0], [0, 0, 1]];
+  if (Math.abs(Y) > A + eps || (Math.abs(A - Y) < eps && 2 * E < N - eps) || (Math.abs(A + Y) < eps && N < -eps))
+    return [[1, -Y / Math.abs(Y), 0], [0, 1, 0], [0, 0, 1]];
+  const s = E + N + Y + A + B;
+  if (s < -eps || (Math.abs(s) < eps && eps < Y + (A + N) * 2)) return [[1, 0, 1], [0, 1, 1], [0, 0, 1]];
+  return null;
+}
+
+/**
+ * Křivý–Gruber / Grosse-Kunstleve loop on a metric tensor, in pymatgen's step order (A1 and A2
+ * may both run in one pass; A2 and A5–A8 restart the pass; at most 100 passes). Returns the
+ * integer transform T (det +1) with reduced basis = T · basis.
+ */
+function niggliTransform(g0: Mat3, eps: number): Mat3 {
+  const state = { g: g0, t: identity3() };
+  for (let pass = 0; pass < 100; pass++) {
+    // pymatgen reads A…ζ once per pass: after A1 the A2 test and the A3/A4 signs still use
+    // the values from before A1. We keep that quirk, because it decides between the
+    // equally reduced 60° and 120° cells of a hexagonal lattice.
+    const { A, B, C, E, N, Y } = niggliParams(state.g);
+    if (A > B + eps || (Math.abs(A - B) < eps && Math.abs(E) > Math.abs(N) + eps))
+      applyStep(state, [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]); // A1: swap a, b
+    if (B > C + eps || (Math.abs(B - C) < eps && Math.abs(N) > Math.abs(Y) + eps)) {
+      applyStep(state, [[-1, 0, 0], [0, 0, -1], [0, -1, 0]]); // A2: swap b, c
+      continue;
+    }
+    signNormalise(state, { E, N, Y }, eps);
+    const step = offDiagonalStep(state.g, eps);
+    if (!step) break;
+    applyStep(state, step);
+  }
+  return state.t;
+}
+
+// --- minimum-image distances -----------------------------------------------------------------
+
+/**
+ * Minimum-image search for one lattice: coordinates are moved to the LLL basis (where the
+ * nearest image is almost always among the 27 neighbouring cells), and a reciprocal-length
+ * bound decides when a wider search is needed, so results are exact for any cell.
+ */
+class PeriodicKernel {
+  private readonly lll: Mat3;
+  private readonly lllInv: Mat3;
+  private readonly mapping: Mat3;
+  /** Cartesian vectors of the 27 images n ∈ {-1,0,1}³ of the LLL basis, flattened. */
+  private readonly images = new Float64Array(81);
+  private readonly imageIdx: Vec3[] = [];
+  /** |a*|, |b*|, |c*| of the LLL basis. */
+  private readonly recip: Vec3;
+
+  constructor(lattice: Lattice) {
+    this.lll = lattice.lllMatrix;
+    this.mapping = lattice.lllMapping;
+    this.lllInv = lattice.lllInverse;
+    let p = 0;
+    for (let i = -1; i <= 1; i++)
+      for (let j = -1; j <= 1; j++)
+        for (let k = -1; k <= 1; k++) {
+          const v = vecmat3([i, j, k], this.lll);
+          this.images.set(v, 3 * p++);
+          this.imageIdx.push([i, j, k]);
+        }
+    const inv = inv3(this.lll);
+    this.recip = [0, 1, 2].map((k) => Math.hypot(inv[0][k], inv[1][k], inv[2][k])) as Vec3;
+  }
+
+  /** LLL fractional difference frac2 − frac1, wrapped into [-0.5, 0.5], and the shift removed. */
+  private wrappedDiff(l1: readonly number[], l2: readonly number[]): { d: Vec3; shift: Vec3 } {
+    const raw: Vec3 = [l2[0] - l1[0], l2[1] - l1[1], l2[2] - l1[2]];
+    const shift = raw.map((x) => Math.round(x)) as Vec3;
+    return { d: [raw[0] - shift[0], raw[1] - shift[1], raw[2] - shift[2]], shift };
+  }
+
+  /** Best squared distance and image index among the 27 neighbours for wrapped LLL difference d. */
+  private best27(d: Vec3): { d2: number; p: number } {
+    const c = vecmat3(d, this.lll);
+    let d2 = Infinity;
+    let best = 13;
+    const im = this.images;
+    for (let p = 0; p < 27; p++) {
+      const x = c[0] + im[3 * p];
+      const y = c[1] + im[3 * p + 1];
+      const z = c[2] + im[3 * p + 2];
+      const s = x * x + y * y + z * z;
+      if (s < d2) {
+        d2 = s;
+        best = p;
+      }
+    }
+    return { d2, p: best };
+  }
+
+  /** True when the bound |n_i + d_i| ≤ D |b*_i| admits images outside {-1,0,1}³. */
+  private needsWideSearch(d2: number): boolean {
+    const dist = Math.sqrt(d2);
+    return this.recip.some((r) => dist * r >= 1.5 - 1e-12);
+  }
+
+  /** Exhaustive search over the image box allowed by the reciprocal bound. */
+  private wideSearch(d: Vec3, d2: number): { d2: number; n: Vec3 } {
+    const dist = Math.sqrt(d2) * (1 + 1e-12);
+    const lo = [0, 1, 2].map((k) => Math.ceil(-dist * this.recip[k] - d[k]));
+    const hi = [0, 1, 2].map((k) => Math.floor(dist * this.recip[k] - d[k]));
+    let best = { d2, n: [0, 0, 0] as Vec3 };
+    for (let i = lo[0]; i <= hi[0]; i++)
+      for (let j = lo[1]; j <= hi[1]; j++)
+        for (let k = lo[2]; k <= hi[2]; k++) {
+          const c = vecmat3([d[0] + i, d[1] + j, d[2] + k], this.lll);
+          const s = dot3(c, c);
+          if (s < best.d2) best = { d2: s, n: [i, j, k] };
+        }
+    return best;
+  }
+
+  /** Nearest image of frac2 seen from frac1, with the image in the ORIGINAL basis. */
+  shortest(frac1: readonly number[], frac2: readonly number[]): DistanceAndImage {
+    const { d, shift } = this.wrappedDiff(vecmat3(frac1, this.lllInv), vecmat3(frac2, this.lllInv));
+    const b = this.best27(d);
+    let n = this.imageIdx[b.p];
+    if (this.needsWideSearch(b.d2)) {
+      const w = this.wideSearch(d, b.d2);
+      if (w.d2 < b.d2) n = w.n;
+    }
+    const imgLll: Vec3 = [n[0] - shift[0], n[1] - shift[1], n[2] - shift[2]];
+    const image = vecmat3(imgLll, this.mapping).map((x) => Math.round(x) + 0) as Vec3;
+    const cart = vecmat3([d[0] + n[0], d[1] + n[1], d[2] + n[2]], this.lll);
+    return { distance: norm3(cart), image };
+  }
+
+  allDistances(f1: readonly (readonly number[])[], f2: readonly (readonly number[])[]): Float64Array {
+    const l1 = f1.map((f) => vecmat3(f, this.lllInv));
+    const l2 = f2.map((f) => vecmat3(f, this.lllInv));
+    const out = new Float64Array(f1.length * f2.length);
+    for (let i = 0; i < l1.length; i++)
+      for (let j = 0; j < l2.length; j++) {
+        const { d } = this.wrappedDiff(l1[i], l2[j]);
+        let { d2 } = this.best27(d);
+        if (this.needsWideSearch(d2)) d2 = this.wideSearch(d, d2).d2;
+        out[i * l2.length + j] = Math.sqrt(d2);
+      }
+    return out;
   }
 }

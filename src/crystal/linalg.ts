@@ -73,3 +73,52 @@ export function copyMat3(m: readonly (readonly number[])[]): Mat3 {
     [m[2][0], m[2][1], m[2][2]],
   ];
 }
+
+/** Matrix with every entry scaled by `s`. */
+export function scaleMat3(m: readonly (readonly number[])[], s: number): Mat3 {
+  return [
+    [m[0][0] * s, m[0][1] * s, m[0][2] * s],
+    [m[1][0] * s, m[1][1] * s, m[1][2] * s],
+    [m[2][0] * s, m[2][1] * s, m[2][2] * s],
+  ];
+}
+
+export function identity3(): Mat3 {
+  return [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+}
+
+export function sub3(a: readonly number[], b: readonly number[]): Vec3 {
+  return [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
+}
+
+export function add3(a: readonly number[], b: readonly number[]): Vec3 {
+  return [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
+}
+
+/**
+ * Round half to even, like Python's `round()` and numpy's `np.round`. Lattice reduction
+ * rounds Gram–Schmidt coefficients that are exactly ±0.5 for hexagonal cells, so the
+ * tie-breaking rule decides which (equally valid) basis comes out; matching Python's
+ * rule keeps our bases identical to pymatgen's.
+ */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds ties towards +∞; fix the ties whose result is odd.
+  if (Math.abs(x % 1) === 0.5 && r % 2 !== 0) return r - 1;
+  return r;
+}
+
+/** True when every entry is within `tol` of an integer. */
+export function isIntegerMat3(m: readonly (readonly number[])[], tol = 1e-8): boolean {
+  return m.every((r) => r.every((x) => Math.abs(x - Math.round(x)) <= tol));
+}
+
+/** x mod 1 in [0, 1): maps results that round to 1.0 (tiny negative x) back to 0. */
+export function wrap01(x: number): number {
+  const y = x - Math.floor(x);
+  return y >= 1 ? 0 : y;
+}
