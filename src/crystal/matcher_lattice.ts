@@ -1,0 +1,311 @@
+/**
+ * Lattice geometry on raw 3×3 matrices (rows = lattice vectors) for the structure matcher.
+ *
+ * The matcher must work with lattices the `Lattice` class rightly refuses (a lattice mapping may
+ * be left-handed), and runs these steps millions of times, so they live here as small pure
+ * functions on plain arrays: lattice parameters, LLL and Niggli reduction following pymatgen's
+ * numerics (so reduced cells and tolerances agree with pymatgen's StructureMatcher), lattice
+ * points inside a sphere, and the enumeration of lattice-vector triples that look like a target
+ * lattice within length/angle tolerances (pymatgen's `Lattice.find_all_mappings`).
+ */
+import { det3, dot3, inv3, matmul3, norm3, transpose3, type Mat3, type Vec3 } from "./linalg.ts";
+
+const RAD2DEG = 180 / Math.PI;
+
+/** [a, b, c, α, β, γ] of any (even left-handed) matrix, angles in degrees. */
+export function latticeParameters(m: Mat3): [number, number, number, number, number, number] {
+  const a = norm3(m[0]);
+  const b = norm3(m[1]);
+  const c = norm3(m[2]);
+  return [a, b, c, angleDeg(m[1], m[2], b, c), angleDeg(m[0], m[2], a, c), angleDeg(m[0], m[1], a, b)];
+}
+
+function angleDeg(u: Vec3, v: Vec3, lu: number, lv: number): number {
+  return Math.acos(Math.max(-1, Math.min(1, dot3(u, v) / (lu * lv)))) * RAD2DEG;
+}
+
+/**
+ * pymatgen-oriented matrix from parameters (c along z, a in the xz plane), the same construction
+ * as `Lattice.fromParameters` without its validation (inputs here come from valid lattices).
+ */
+export function matrixFromParameters(p: readonly number[]): Mat3 {
+  const d = Math.PI / 180;
+  const [ca, cb, cg] = [Math.cos(p[3] * d), Math.cos(p[4] * d), Math.cos(p[5] * d)];
+  const [sa, sb] = [Math.sin(p[3] * d), Math.sin(p[4] * d)];
+  const gammaStar = Math.acos(Math.max(-1, Math.min(1, (ca * cb - cg) / (sa * sb))));
+  return [
+    [p[0] * sb, 0, p[0] * cb],
+    [-p[1] * sa * Math.cos(gammaStar), p[1] * sa * Math.sin(gammaStar), p[1] * ca],
+    [0, 0, p[2]],
+  ];
+}
+
+/** Lengths of the reciprocal lattice vectors with the 2π factor (pymatgen `reciprocal_lattice.abc`). */
+export function reciprocalLengths(m: Mat3): Vec3 {
+  const inv = inv3(m);
+  // Reciprocal vectors are the columns of M⁻¹ (times 2π).
+  const col = (j: number) => 2 * Math.PI * Math.hypot(inv[0][j], inv[1][j], inv[2][j]);
+  return [col(0), col(1), col(2)];
+}
+
+export function scaleMatrix(m: Mat3, f: number): Mat3 {
+  return m.map((r) => r.map((x) => x * f)) as Mat3;
+}
+
+/** Python's round(): half to even, which pymatgen uses (LLL size reduction, supercell sizes). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * LLL reduction (δ = 0.75) of the rows of `m`, in pymatgen's variant: returns the reduced matrix
+ * and the integer `mapping` with reduced = mapping · m.
+ */
+export function lllReduce(m: Mat3, delta = 0.75): { matrix: Mat3; mapping: Mat3 } {
+  const a = m.map((r) => [...r]); // a[i] is basis vector i
+  const map = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+  const b: number[][] = [[], [], []]; // Gram–Schmidt vectors
+  const u = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
+  const nb = [0, 0, 0];
+  const gs = (s: number) => {
+    b[s] = [...a[s]];
+    for (let t = 0; t < s; t++) {
+      u[s][t] = dot3(a[s], b[t]) / nb[t];
+      for (let l = 0; l < 3; l++) b[s][l] -= u[s][t] * b[t][l];
+    }
+    nb[s] = dot3(b[s], b[s]);
+  };
+  for (let s = 0; s < 3; s++) gs(s);
+  let k = 2;
+  for (let guard = 0; k <= 3 && guard < 10000; guard++) {
+    for (let i = k - 1; i > 0; i--) {
+      const q = roundHalfEven(u[k - 1][i - 1]);
+      if (q === 0) continue;
+      for (let l = 0; l < 3; l++) {
+        a[k - 1][l] -= q * a[i - 1][l];
+        map[k - 1][l] -= q * map[i - 1][l];
+      }
+      for (let t = 0; t < i - 1; t++) u[k - 1][t] -= q * u[i - 1][t];
+      u[k - 1][i - 1] -= q;
+    }
+    if (nb[k - 1] >= (delta - u[k - 1][k - 2] ** 2) * nb[k - 2]) {
+      k++;
+      continue;
+    }
+    [a[k - 1], a[k - 2]] = [a[k - 2], a[k - 1]];
+    [map[k - 1], map[k - 2]] = [map[k - 2], map[k - 1]];
+    for (let s = k - 2; s <= k - 1; s++) gs(s);
+    if (k > 2) k--;
+    else for (let t = 0; t < 2; t++) u[2][t] = dot3(a[2], b[t]) / nb[t];
+  }
+  return { matrix: a as Mat3, mapping: map as Mat3 };
+}
+
+/**
+ * All lattice points (integer combinations) within `r` of the origin, origin included, in the
+ * order pymatgen's cell-list search (`find_points_in_spheres`) returns them. The order matters:
+ * pymatgen's Niggli reduction keeps the *first* matching basis, and the tolerance-based
+ * primitive finder depends on which equivalent basis that is. `keep` drops points (by length)
+ * without changing the order of the others. pymatgen bins the image points into
+ * cubes of edge r spanning [−r, r]³, visits the 27 cubes in lexicographic order and, within a
+ * cube, yields points newest-first (linked-list insertion).
+ */
+export function latticePointsInSphere(
+  m: Mat3,
+  r: number,
+  keep: (d: number) => boolean = () => true,
+): { frac: Vec3[]; cart: Vec3[]; dist: number[] } {
+  const tol = 1e-8;
+  const edge = r < 0.1 ? 0.1 : r;
+  const recip = reciprocalLengths(m);
+  // Every point inside the sphere has |n_i| ≤ r·|b_i|/2π; pymatgen enumerates more images, but
+  // the extra ones fall outside the sphere and the order within a cube is the same.
+  const nmax = recip.map((x) => Math.ceil((r * x) / (2 * Math.PI) + 1e-9));
+  const ncube = Math.ceil((2 * r + 2 * tol) / edge);
+  const lim = r + tol;
+  const rr = r * r + tol;
+  const keys: number[] = [];
+  const pts: number[] = [];
+  for (let i = -nmax[0]; i <= nmax[0]; i++)
+    for (let j = -nmax[1]; j <= nmax[1]; j++)
+      for (let k = -nmax[2]; k <= nmax[2]; k++) {
+        const x = i * m[0][0] + j * m[1][0] + k * m[2][0];
+        const y = i * m[0][1] + j * m[1][1] + k * m[2][1];
+        const z = i * m[0][2] + j * m[1][2] + k * m[2][2];
+        const d2 = x * x + y * y + z * z;
+        if (!(d2 < rr && Math.abs(x) < lim && Math.abs(y) < lim && Math.abs(z) < lim) || !keep(Math.sqrt(d2))) continue;
+        const cube = (Math.floor((x + lim + 1e-8) / edge) * ncube + Math.floor((y + lim + 1e-8) / edge)) * ncube + Math.floor((z + lim + 1e-8) / edge);
+        keys.push(cube);
+        pts.push(i, j, k, x, y, z, d2);
+      }
+  // Cubes in lexicographic order (all lie next to the centre cube), newest point first within a cube.
+  const order = keys.map((_, q) => q).sort((p, q) => keys[p] - keys[q] || q - p);
+  const frac: Vec3[] = [];
+  const cart: Vec3[] = [];
+  const dist: number[] = [];
+  for (const q of order) {
+    const o = 7 * q;
+    frac.push([pts[o], pts[o + 1], pts[o + 2]]);
+    cart.push([pts[o + 3], pts[o + 4], pts[o + 5]]);
+    dist.push(Math.sqrt(pts[o + 6]));
+  }
+  return { frac, cart, dist };
+}
+
+export interface LatticeMapping {
+  /** Three vectors of the searched lattice whose lengths/angles resemble the target's. */
+  aligned: Mat3;
+  /** Integer matrix with aligned = scale · searched. */
+  scale: Mat3;
+}
+
+/**
+ * Every triple of lattice vectors of `m` whose lengths are within a factor (1 + ltol) of the
+ * target parameters' and whose angles are within `atol` degrees (pymatgen `find_all_mappings`).
+ * Triples with zero determinant are skipped; left-handed ones are kept.
+ */
+export function* findAllMappings(m: Mat3, target: readonly number[], ltol: number, atol: number): Generator<LatticeMapping> {
+  const lengths = [target[0], target[1], target[2]];
+  const near = (d: number) => lengths.some((l) => d / l < 1 + ltol && d / l > 1 / (1 + ltol));
+  const pts = latticePointsInSphere(m, Math.max(...lengths) * (1 + ltol), near);
+  const [ia, ib, ic] = lengths.map((l) => {
+    const idx: number[] = [];
+    for (let i = 0; i < pts.dist.length; i++) {
+      const q = pts.dist[i] / l;
+      if (q < 1 + ltol && q > 1 / (1 + ltol)) idx.push(i);
+    }
+    return idx;
+  });
+  if (!ia.length || !ib.length || !ic.length) return;
+  const alphaOk = angleTable(pts, ib, ic, target[3], atol);
+  const betaOk = angleTable(pts, ia, ic, target[4], atol);
+  const gammaOk = angleTable(pts, ia, ib, target[5], atol);
+  for (let x = 0; x < ia.length; x++)
+    for (let y = 0; y < ib.length; y++) {
+      if (!gammaOk[x * ib.length + y]) continue;
+      for (let z = 0; z < ic.length; z++) {
+        if (!alphaOk[y * ic.length + z] || !betaOk[x * ic.length + z]) continue;
+        const scale: Mat3 = [pts.frac[ia[x]], pts.frac[ib[y]], pts.frac[ic[z]]];
+        if (Math.abs(det3(scale)) < 1e-8) continue;
+        yield { aligned: [pts.cart[ia[x]], pts.cart[ib[y]], pts.cart[ic[z]]], scale };
+      }
+    }
+}
+
+/** ok[p·|q|+q] = |angle(p, q) − want| < atol for candidate index lists p, q. */
+function angleTable(pts: { cart: Vec3[]; dist: number[] }, p: number[], q: number[], want: number, atol: number): Uint8Array {
+  const ok = new Uint8Array(p.length * q.length);
+  for (let x = 0; x < p.length; x++) {
+    const u = pts.cart[p[x]];
+    const lu = pts.dist[p[x]];
+    for (let y = 0; y < q.length; y++) {
+      const v = pts.cart[q[y]];
+      const c = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / lu / pts.dist[q[y]];
+      const ang = Math.acos(c > 1 ? 1 : c < -1 ? -1 : c) * RAD2DEG;
+      ok[x * q.length + y] = Math.abs(ang - want) < atol ? 1 : 0;
+    }
+  }
+  return ok;
+}
+
+/** One step of the Niggli loop: G ← Mᵀ G M. */
+function transform(g: Mat3, mt: readonly (readonly number[])[]): Mat3 {
+  return matmul3(transpose3(mt), matmul3(g, mt));
+}
+
+/**
+ * Niggli-reduced lattice (Grosse-Kunstleve, Sauter & Adams, Acta Cryst. A60 (2004) 1–6), in
+ * pymatgen's formulation: reduce the metric tensor of the LLL basis with tolerance
+ * tol·V^(1/3), then pick actual lattice vectors of `m` with the reduced parameters, so the result
+ * describes the same lattice point set, right-handed.
+ */
+export function niggliReduce(m: Mat3, tol = 1e-5): Mat3 {
+  const vol = Math.abs(det3(m));
+  const e = tol * Math.cbrt(vol);
+  const lll = lllReduce(m).matrix;
+  const g = niggliMetric(matmul3(lll, transpose3(lll)), e);
+  const [A, B, C] = [g[0][0], g[1][1], g[2][2]];
+  const [a, b, c] = [Math.sqrt(A), Math.sqrt(B), Math.sqrt(C)];
+  const params = [a, b, c, Math.acos(g[1][2] / b / c) * RAD2DEG, Math.acos(g[0][2] / a / c) * RAD2DEG, Math.acos(g[0][1] / a / b) * RAD2DEG];
+  const target = latticeParameters(matrixFromParameters(params));
+  for (const { aligned } of findAllMappings(m, target, e, 1))
+    return det3(aligned) > 0 ? aligned : scaleMatrix(aligned, -1);
+  // Numerical corner case: fall back on the LLL basis, which spans the same lattice.
+  return det3(lll) > 0 ? lll : scaleMatrix(lll, -1);
+}
+
+/** The Niggli iteration on a metric tensor (steps A1–A8). */
+function niggliMetric(g0: Mat3, e: number): Mat3 {
+  let g = g0;
+  const sign = (x: number) => (Math.abs(x) < e ? 0 : x / Math.abs(x));
+  for (let iter = 0; iter < 100; iter++) {
+    let [A, B, C, E, N, Y] = [g[0][0], g[1][1], g[2][2], 2 * g[1][2], 2 * g[0][2], 2 * g[0][1]];
+    // As in pymatgen, the A2 test and the sign step below use the values from the top of the
+    // iteration even when A1 has just swapped a and b; reproducing this keeps reduced cells
+    // (and therefore primitive-cell detection) identical to pymatgen's.
+    if (A > B + e || (Math.abs(A - B) < e && Math.abs(E) > Math.abs(N) + e))
+      g = transform(g, [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]);
+    if (B > C + e || (Math.abs(B - C) < e && Math.abs(N) > Math.abs(Y) + e)) {
+      g = transform(g, [[-1, 0, 0], [0, 0, -1], [0, -1, 0]]);
+      continue;
+    }
+    g = signStep(g, sign(E), sign(N), sign(Y));
+    [A, B, C, E, N, Y] = [g[0][0], g[1][1], g[2][2], 2 * g[1][2], 2 * g[0][2], 2 * g[0][1]];
+    if (Math.abs(E) > B + e || (Math.abs(E - B) < e && 2 * N < Y - e) || (Math.abs(E + B) < e && Y < -e)) {
+      g = transform(g, [[1, 0, 0], [0, 1, -E / Math.abs(E)], [0, 0, 1]]);
+      continue;
+    }
+    if (Math.abs(N) > A + e || (Math.abs(A - N) < e && 2 * E < Y - e) || (Math.abs(A + N) < e && Y < -e)) {
+      g = transform(g, [[1, 0, -N / Math.abs(N)], [0, 1, 0], [0, 0, 1]]);
+      continue;
+    }
+    if (Math.abs(Y) > A + e || (Math.abs(A - Y) < e && 2 * E < N - e) || (Math.abs(A + Y) < e && N < -e)) {
+      g = transform(g, [[1, -Y / Math.abs(Y), 0], [0, 1, 0], [0, 0, 1]]);
+      continue;
+    }
+    const s = E + N + Y + A + B;
+    if (s < -e || (Math.abs(s) < e && e < Y + (A + N) * 2)) {
+      g = transform(g, [[1, 0, 1], [0, 1, 1], [0, 0, 1]]);
+      continue;
+    }
+    break;
+  }
+  return g;
+}
+
+/** Steps A3/A4: make the off-diagonal signs all positive or all non-positive. */
+function signStep(g: Mat3, l: number, m: number, n: number): Mat3 {
+  if (l * m * n === 1) return transform(g, [[l === -1 ? -1 : 1, 0, 0], [0, m === -1 ? -1 : 1, 0], [0, 0, n === -1 ? -1 : 1]]);
+  let i = l === 1 ? -1 : 1;
+  let j = m === 1 ? -1 : 1;
+  let k = n === 1 ? -1 : 1;
+  if (i * j * k === -1) {
+    if (n === 0) k = -1;
+    else if (m === 0) j = -1;
+    else if (l === 0) i = -1;
+  }
+  return transform(g, [[i, 0, 0], [0, j, 0], [0, 0, k]]);
+}
+
+/** frac · M for many rows. */
+export function fracToCart(frac: readonly (readonly number[])[], m: Mat3): Vec3[] {
+  return frac.map((f) => [
+    f[0] * m[0][0] + f[1] * m[1][0] + f[2] * m[2][0],
+    f[0] * m[0][1] + f[1] * m[1][1] + f[2] * m[2][1],
+    f[0] * m[0][2] + f[1] * m[1][2] + f[2] * m[2][2],
+  ]);
+}
+
+/** cart · M⁻¹ for many rows. */
+export function cartToFrac(cart: readonly (readonly number[])[], m: Mat3): Vec3[] {
+  return fracToCart(cart, inv3(m));
+}
