@@ -55,7 +55,7 @@ function seedWords(seed: number, path: string): [number, number, number, number]
     x = splitmix32(x + i);
     words.push(x);
   }
-  if (words.every((w) => w === 0)) words[0] = 1; // the all-zero state is a fixed point
+  if (!words.some((w) => w !== 0)) words[0] = 1; // the all-zero state is a fixed point
   return words as [number, number, number, number];
 }
 
