@@ -18,9 +18,12 @@ export const CHECKPOINTS_DIR = fileURLToPath(new URL("../../checkpoints/", impor
 /** Bundled names, relative to CHECKPOINTS_DIR (the seed's names where the seed has one). */
 const BUNDLED: Readonly<Record<string, string>> = {
   mp_20_vae: "mp_20/vae",
+  // The VAE the bundled LDM was trained on (an earlier export of the same run; latents must match).
+  mp_20_ldm_vae: "mp_20/ldm_vae",
   mp_20_ldm_base: "mp_20/ldm",
   mp_20_ldm_rl: "mp_20/ldm_rl",
   mp_20_predictor_band_gap: "mp_20/predictor_band_gap",
+  mp_20_predictor_formation_energy: "mp_20/predictor_formation_energy",
 };
 
 const table = new Map<string, string>(Object.entries(BUNDLED).map(([k, v]) => [k, join(CHECKPOINTS_DIR, v)]));
