@@ -21,6 +21,8 @@ export function registerBuiltinTargets(registry: TargetRegistry): void {
   for (const name of REWARD_TARGETS) {
     registry.registerLazy(name, async () => (await import("../rl_module/custom_rewards.ts")).rewardFactory(name));
   }
+  registry.registerLazy("RLModule", async () => (await import("../rl_module/rl_module.ts")).rlModuleFactory);
+  registry.registerLazy("PredictorModule.loadFromCheckpoint", async () => (await import("../vae_module/predictor_module.ts")).loadPredictorFromKwargs);
   registry.registerLazy("AdamW", async () => adamWFactory((await import("../nn/optim.ts")).AdamW));
   registry.registerLazy("ConstantLR", async () => {
     const { ConstantLR } = await import("../nn/schedulers.ts");
