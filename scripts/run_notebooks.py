@@ -51,6 +51,9 @@ def run_one(path, timeout, save):
 
     client = NotebookClient(
         nb, kernel_name=kernel, timeout=timeout, record_timing=False,
+        # The kernel launcher may first refresh the library's type declarations; on a loaded
+        # machine that alone can pass nbclient's default 60 s start-up limit.
+        startup_timeout=300,
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
         on_cell_error=on_cell_error,
     )

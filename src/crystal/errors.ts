@@ -74,3 +74,15 @@ export class FigureError extends CrystalError {}
 
 /** No headless Chromium for static figure export; the message names the apt package and CHROMIUM_PATH. */
 export class BrowserNotFoundError extends CrystalError {}
+
+/** A batch that cannot be built or read back: more atoms than `maxAtoms`, an empty structure list, mismatched tensor shapes. */
+export class BatchError extends CrystalError {}
+
+/** GRPO / RL training input that cannot be used: mismatched trajectory shapes, an unknown loss type, NaN log-probabilities. */
+export class RLError extends CrystalError {}
+
+/** A crystal graph that cannot be built: bad cutoff / neighbour count, a lattice so small or flat that the neighbour search would explode. */
+export class CrystalGraphError extends CrystalError {}
+
+/** A property predictor that cannot be trained, loaded or asked: unknown target, bad training option, a checkpoint that is not a predictor. */
+export class PredictorError extends CrystalError {}

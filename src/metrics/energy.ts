@@ -23,6 +23,9 @@ import { ELEMENTS } from "../crystal/elements.ts";
 import { PhaseDiagram, type PDEntryInput } from "../crystal/phase_diagram.ts";
 import type { Structure } from "../crystal/structure.ts";
 import { ReferenceIndex } from "./novelty.ts";
+// Static, not `await import(...)`: under tslab (which runs cells as CommonJS) a dynamic import
+// loads a second copy of the library, whose classes fail `instanceof` checks in this one.
+import { listSplits, loadDataset } from "../data/datasets.ts";
 
 /** Formation energy per atom (eV/atom) for each structure; NaN where the model has no answer. */
 export interface EnergyModel {
@@ -59,7 +62,6 @@ export function loadReferenceHull(dataset = "mp_20", options: ReferenceHullOptio
 }
 
 async function buildReferenceHull(dataset: string, options: ReferenceHullOptions): Promise<PhaseDiagram> {
-  const { loadDataset, listSplits } = await import("../data/datasets.ts");
   const splits = options.splits ?? listSplits(dataset, options.root);
   const energyKey = options.energyKey ?? "formation_energy_per_atom";
   const entries: PDEntryInput[] = [];
@@ -155,7 +157,6 @@ export class ReferenceMatchEnergyModel implements EnergyModel {
 
   /** Index all splits of a bundled data set (default MP-20) with their formation energies. */
   static async fromDataset(dataset = "mp_20", energyKey = "formation_energy_per_atom"): Promise<ReferenceMatchEnergyModel> {
-    const { loadDataset, listSplits } = await import("../data/datasets.ts");
     const records = [];
     for (const split of listSplits(dataset)) records.push(...(await loadDataset(dataset, split)).records);
     const energies = new Map(records.map((r) => [r.materialId, Number(r.properties[energyKey])]));
@@ -204,7 +205,6 @@ export class CompositionLinearEnergyModel implements EnergyModel {
 
   /** Fit on the given splits of a bundled data set (default MP-20 train). */
   static async fromDataset(dataset = "mp_20", splits: readonly string[] = ["train"], energyKey = "formation_energy_per_atom"): Promise<CompositionLinearEnergyModel> {
-    const { loadDataset } = await import("../data/datasets.ts");
     const data = [];
     for (const split of splits) {
       for (const r of (await loadDataset(dataset, split)).records) data.push({ composition: r.structure.composition, energyPerAtom: Number(r.properties[energyKey]) });

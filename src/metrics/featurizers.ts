@@ -30,6 +30,9 @@ import { getElement } from "../crystal/elements.ts";
 import { RewardError } from "../crystal/errors.ts";
 import type { Structure } from "../crystal/structure.ts";
 import { collate, disposeBatch, type CrystalBatch } from "../data/batch.ts";
+// Static, not `await import(...)`: under tslab (which runs cells as CommonJS) a dynamic import
+// loads a second copy of the library, whose classes fail `instanceof` checks in this one.
+import { loadDataset } from "../data/datasets.ts";
 import { tf } from "../nn/tf.ts";
 
 /** One feature vector per structure. */
@@ -211,7 +214,6 @@ async function loadOrCompute(f: Featurizer, path: string, dataset: string, split
     const cached = readFeatureFile(path, f);
     if (cached) return cached;
   }
-  const { loadDataset } = await import("../data/datasets.ts");
   const { records } = await loadDataset(dataset, split, { root: o.root });
   const structures = subsample(records.map((r) => r.structure), o.maxRows ?? 50_000);
   if (structures.length < 2) throw new RewardError(`${dataset}/${split} has ${structures.length} structures; reference features need at least 2`);

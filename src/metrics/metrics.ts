@@ -29,6 +29,9 @@ import { CompositionLinearEnergyModel, EAboveHullCalculator, loadReferenceHull, 
 import { AmdStructureFeaturizer, ElementPropertyFeaturizer, referenceFeatures, stackFeatures, type FeatureMatrix, type Featurizer } from "./featurizers.ts";
 import { mmdReward } from "./mmd.ts";
 import { isUnique, ReferenceIndex } from "./novelty.ts";
+// Static, not `await import(...)`: under tslab (which runs cells as CommonJS) a dynamic import
+// loads a second copy of the library, whose classes fail `instanceof` checks in this one.
+import { loadDataset } from "../data/datasets.ts";
 
 /** The seed's per-structure metric names. */
 export const METRIC_NAMES = [
@@ -104,9 +107,7 @@ export class Metrics {
   referenceStructures(): Promise<readonly Structure[]> {
     this.refStructures ??= this.options.referenceStructures
       ? Promise.resolve(this.options.referenceStructures)
-      : import("../data/datasets.ts").then(async ({ loadDataset }) =>
-          (await loadDataset(this.referenceDataset, this.options.referenceSplit ?? "train")).records.map((r) => r.structure),
-        );
+      : loadDataset(this.referenceDataset, this.options.referenceSplit ?? "train").then(({ records }) => records.map((r) => r.structure));
     return this.refStructures;
   }
 

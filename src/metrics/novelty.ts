@@ -27,6 +27,9 @@ import { lllReduce, latticePointsInSphere } from "../crystal/matcher_lattice.ts"
 import type { RawCell } from "../crystal/primitive.ts";
 import { Structure } from "../crystal/structure.ts";
 import { StructureMatcher, type PreparedStructure, type StructureMatcherOptions } from "../crystal/structure_matcher.ts";
+// Static, not `await import(...)`: under tslab (which runs cells as CommonJS) a dynamic import
+// loads a second copy of the library, whose classes fail `instanceof` checks in this one.
+import { loadDataset } from "../data/datasets.ts";
 
 const FORMAT = "crystal-grpo/reference-index@1";
 
@@ -73,7 +76,6 @@ export class ReferenceIndex {
 
   /** Build from a bundled data set split (default MP-20 train) through the data-set loader. */
   static async fromDataset(name = "mp_20", split = "train", options: ReferenceIndexOptions = {}): Promise<ReferenceIndex> {
-    const { loadDataset } = await import("../data/datasets.ts");
     const { records } = await loadDataset(name, split);
     return ReferenceIndex.build(
       records.map((r) => r.structure),

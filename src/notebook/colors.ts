@@ -23,11 +23,12 @@ const EXTRA = ["#4E79A7", "#F28E2B", "#59A14F", "#B07AA1", "#EDC948", "#9C755F",
 export const SERIES_COLORS = ["#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC"];
 
 /**
- * "EnergyReward", "energy", "energy_reward" and "src.rl_module.components.EnergyReward" all
- * name the same component: keep the last dotted part, lower-case, drop "reward" and non-letters.
+ * "EnergyReward", "energy", "energy_reward", "src.rl_module.components.EnergyReward" and the
+ * metrics.jsonl key "train/reward/energy" all name the same component: keep the last dotted
+ * or slash-separated part, lower-case, drop "reward" and non-letters.
  */
 export function componentKey(name: string): string {
-  const last = name.split(".").pop() ?? name;
+  const last = name.split(/[./]/).pop() ?? name;
   return last.toLowerCase().replace(/reward$/, "").replace(/[^a-z0-9]/g, "").replace(/reward$/, "");
 }
 

@@ -61,8 +61,12 @@ export function perTimestepFigure(series: PerTimestepSeries, options: PerTimeste
     const eps = options.clipRatio;
     data.push(hline(cells[ratioAt], x, 1 + eps, `clip band 1 ± ${eps}`, true), hline(cells[ratioAt], x, 1 - eps, `clip band 1 ± ${eps}`, false));
   }
-  const xTitle = options.timesteps ? "diffusion timestep t" : "sampling step (0 = first, noisiest)";
-  const axes = Object.assign({}, ...panels.map((p, i) => cellAxes(cells[i], i === panels.length - 1 ? xTitle : "", p.y, { x: { matches: i ? "x" : undefined, dtick: n <= 20 ? 1 : undefined } })));
+  const xTitle = options.timesteps ? "diffusion timestep t (sampling runs left to right)" : "sampling step (0 = first, noisiest)";
+  // dtick 1 only on step indices: on diffusion timesteps (0..1000) it would draw ~1000 ticks per
+  // axis (unreadable, and slow enough to stall a browser). Timesteps run high → low while
+  // sampling, so that axis is reversed to keep sampling order left to right.
+  const xAxis = options.timesteps ? { autorange: "reversed" } : { dtick: n <= 20 ? 1 : undefined };
+  const axes = Object.assign({}, ...panels.map((p, i) => cellAxes(cells[i], i === panels.length - 1 ? xTitle : "", p.y, { x: { matches: i ? "x" : undefined, ...xAxis } })));
   return {
     data,
     layout: baseLayout(options.title ?? "GRPO loss terms per diffusion step", { height: 170 * panels.length + 120, width: 900, ...axes, annotations: panels.map((p, i) => cellTitle(cells[i], p.title)) }),
