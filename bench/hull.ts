@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as highsModule from "highs";
 import { PhaseDiagram, type PDEntry } from "../src/crystal/phase_diagram.ts";
+import { mulberry32 } from "../test/crystal/matcher_pairs.ts";
 
 const PYTHON = "/usr/bin/python3";
 const FIXTURE = "test/fixtures/crystal/hull_mp20.json";
@@ -58,20 +59,9 @@ for q in data["queries"]:
 print(json.dumps({"seconds": time.perf_counter() - t0, "e_above_hull": out}))
 `;
 
-/** Small seeded generator (mulberry32) so every run asks the same queries. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Queries in the entries' chemical systems, widened with random extra elements up to 5. */
 function makeQueries(rows: Row[], elements: string[]): Query[] {
-  const rand = rng(7);
+  const rand = mulberry32(7);
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
   const systemOf = (formula: string) => [...new Set(formula.match(/[A-Z][a-z]?/g) ?? [])];
   return Array.from({ length: N_QUERIES }, () => {

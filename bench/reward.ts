@@ -29,6 +29,7 @@ import { loadDataset } from "../src/data/datasets.ts";
 import { Metrics } from "../src/metrics/metrics.ts";
 import { CompositionDiversityReward, CreativityReward, EnergyReward, StructureDiversityReward } from "../src/rl_module/components.ts";
 import { ReinforceReward, type RewardDecomposition } from "../src/rl_module/reward.ts";
+import { mulberry32 } from "../test/crystal/matcher_pairs.ts";
 
 const N = Number(process.argv[2] ?? 320);
 const GROUP = 64;
@@ -64,19 +65,8 @@ function pymatgenUnique(structures: Structure[]): { seconds: number; unique: boo
   return JSON.parse(run.stdout);
 }
 
-/** Deterministic uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function rollout(base: readonly Structure[], seed: number): Structure[] {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: N }, () => base[Math.floor(r() * base.length)].perturb(0.05, undefined, r));
 }
 
