@@ -8,8 +8,9 @@
  *    any model works: the bundled ones are {@link ReferenceMatchEnergyModel} (DFT value of the
  *    matching data-set structure — an oracle for known crystals, NaN for unknown ones) and
  *    {@link CompositionLinearEnergyModel} (a ridge regression on atom fractions — a weak but
- *    honest baseline that answers for every composition). A trained crystal-graph predictor
- *    plugs in through the same interface.
+ *    honest baseline that answers for every composition). The default of `Metrics` (and so of
+ *    EnergyReward) is the trained crystal-graph predictor, `CgcnnEnergyModel`
+ *    (cgcnn_energy_model.ts), which tells polymorphs apart.
  *  - a reference hull: a {@link PhaseDiagram} over the data set's formation energies with every
  *    element at 0 eV/atom ({@link loadReferenceHull}; default: all MP-20 splits we bundle).
  *

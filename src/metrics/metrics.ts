@@ -11,13 +11,20 @@
  * A structure with overlapping atoms (closer than the matcher's minSeparation, 0.01 Å) cannot
  * be matched, so it counts as neither unique nor novel; its other metrics are computed.
  *
- * Back-ends are built lazily, on the first metric that needs them: the reference set
- * (default MP-20 train, for novelty), the energy calculator (model + reference hull; default
- * model: the composition-linear baseline fitted on the reference data set, until a trained
- * crystal-graph predictor is passed as `energy`), and the featurisers (default: the
- * descriptor featurisers, AMD + element properties; pass VAE featurisers for the seed's
- * features). A {@link MetricsCache} computes each metric once per generated set, which is how
- * the reward components share them.
+ * Back-ends are built lazily, on the first metric that needs them:
+ *  - the reference set (default MP-20 train), for novelty and creativity;
+ *  - the energy calculator: an {@link EnergyModel} plus the data set's reference hull
+ *    (formation energies, elements at 0; e_above_hull = E_form(model) − E_hull(composition)).
+ *    Default model: the bundled CGCNN formation-energy predictor ({@link CgcnnEnergyModel.shared},
+ *    loaded once per process). Other models by name — `"composition-linear"` (ridge on atom
+ *    fractions, cannot tell polymorphs apart), `"reference-match"` (DFT energy of the matching
+ *    data-set crystal, NaN for new ones) — or pass any EnergyModel / EAboveHullCalculator;
+ *  - the MMD featurisers: the seed's VAE featurisers (posterior-mean and atom-embedding means,
+ *    {@link vaeFeaturizers}) when a VAE is known — `vae` option, {@link Metrics.useVae}, or a
+ *    reward context built with one — else the descriptor featurisers (AMD-16 + element
+ *    properties), with the reason logged once. Featurisers passed as options always win.
+ * A {@link MetricsCache} computes each metric once per generated set, which is how the reward
+ * components share them.
  */
 import { renameSync, writeFileSync } from "node:fs";
 import { RewardError } from "../crystal/errors.ts";
@@ -25,8 +32,11 @@ import type { StructureMatcherOptions } from "../crystal/structure_matcher.ts";
 import type { Structure } from "../crystal/structure.ts";
 import { tf } from "../nn/tf.ts";
 import { compositionValidity, type CompositionValidityOptions } from "./composition_validity.ts";
-import { CompositionLinearEnergyModel, EAboveHullCalculator, loadReferenceHull, type EnergyModel } from "./energy.ts";
-import { AmdStructureFeaturizer, ElementPropertyFeaturizer, referenceFeatures, stackFeatures, type FeatureMatrix, type Featurizer } from "./featurizers.ts";
+import { CgcnnEnergyModel } from "./cgcnn_energy_model.ts";
+import { CompositionLinearEnergyModel, EAboveHullCalculator, loadReferenceHull, ReferenceMatchEnergyModel, type EnergyModel } from "./energy.ts";
+import {
+  AmdStructureFeaturizer, ElementPropertyFeaturizer, referenceFeatures, stackFeatures, vaeFeaturizers, type FeatureMatrix, type Featurizer, type VaeLike,
+} from "./featurizers.ts";
 import { mmdReward } from "./mmd.ts";
 import { isUnique, ReferenceIndex } from "./novelty.ts";
 // Static, not `await import(...)`: under tslab (which runs cells as CommonJS) a dynamic import
@@ -40,6 +50,13 @@ export const METRIC_NAMES = [
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
+/** Energy models `Metrics` builds by name (`energy: "<name>"`); "cgcnn" is the default. */
+export const ENERGY_MODEL_NAMES = ["cgcnn", "composition-linear", "reference-match"] as const;
+export type EnergyModelName = (typeof ENERGY_MODEL_NAMES)[number];
+
+/** Where the MMD featurisers came from: options, a VAE, or the descriptor fallback. */
+export type FeaturizerSource = "options" | "vae" | "descriptor";
+
 const BOOLEAN_METRICS = new Set<MetricName>(["unique", "novel", "is_stable", "is_metastable", "composition_validity", "sun", "msun"]);
 
 export interface MetricsOptions {
@@ -51,10 +68,18 @@ export interface MetricsOptions {
   referenceStructures?: readonly Structure[];
   /** StructureMatcher options for unique/novel (pymatgen defaults otherwise). */
   matcher?: StructureMatcherOptions;
-  /** Energy back-end: a calculator, or a model (then the data set's reference hull is used). */
-  energy?: EAboveHullCalculator | EnergyModel;
+  /**
+   * Energy back-end: a calculator, a model (then the data set's reference hull is used), or a
+   * model name from {@link ENERGY_MODEL_NAMES}; default "cgcnn" (the bundled predictor).
+   */
+  energy?: EAboveHullCalculator | EnergyModel | EnergyModelName;
+  /** Explicit MMD featurisers (each overrides the VAE / descriptor default for its kind). */
   structureFeaturizer?: Featurizer;
   compositionFeaturizer?: Featurizer;
+  /** VAE for the seed's MMD featurisers (e.g. the LDM's VAE); see the module doc. */
+  vae?: VaeLike;
+  /** Where notices go (the descriptor-featuriser fallback); default console.warn. */
+  log?: (message: string) => void;
   /** Precomputed reference feature matrices (skip the data set and disk cache). */
   referenceStructureFeatures?: FeatureMatrix;
   referenceCompositionFeatures?: FeatureMatrix;
@@ -87,16 +112,66 @@ export class Metrics {
   private refIndex?: Promise<ReferenceIndex>;
   private energyCalc?: Promise<EAboveHullCalculator>;
   private byFormula?: Promise<Map<string, Structure[]>>;
-  readonly structureFeaturizer: Featurizer;
-  readonly compositionFeaturizer: Featurizer;
+  private vae?: VaeLike;
+  private featurizerPair?: { structure: Featurizer; composition: Featurizer; source: FeaturizerSource };
 
   constructor(options: MetricsOptions = {}) {
     this.options = options;
     this.referenceDataset = datasetFolderName(options.referenceDataset ?? "mp_20");
     const t = options.metastableThreshold ?? 0.1;
     if (!Number.isFinite(t)) throw new RewardError(`metastableThreshold must be a finite number of eV/atom, got ${t}`);
-    this.structureFeaturizer = options.structureFeaturizer ?? new AmdStructureFeaturizer(16);
-    this.compositionFeaturizer = options.compositionFeaturizer ?? new ElementPropertyFeaturizer();
+    const e = options.energy;
+    if (typeof e === "string" && !(ENERGY_MODEL_NAMES as readonly string[]).includes(e)) {
+      throw new RewardError(`unknown energy model "${e}"; valid names: ${ENERGY_MODEL_NAMES.join(", ")} (or pass an EnergyModel / EAboveHullCalculator)`);
+    }
+    this.vae = options.vae;
+  }
+
+  /** Structure featuriser of the MMD metrics (resolved on first use; see the module doc). */
+  get structureFeaturizer(): Featurizer {
+    return this.featurizers().structure;
+  }
+
+  /** Composition featuriser of the MMD metrics (resolved on first use; see the module doc). */
+  get compositionFeaturizer(): Featurizer {
+    return this.featurizers().composition;
+  }
+
+  /** "options", "vae" or "descriptor": which featurisers the diversity metrics use. */
+  get featurizerSource(): FeaturizerSource {
+    return this.featurizers().source;
+  }
+
+  /**
+   * Use `vae`'s encoder for the MMD features from now on (kinds not fixed by options). The RL
+   * reward passes the LDM's VAE here; calling again with the same VAE is free.
+   */
+  useVae(vae: VaeLike): void {
+    if (!vae || typeof vae.encode !== "function" || !vae.encoder?.atomEmbedding) {
+      throw new RewardError("Metrics.useVae needs a VAE with encode(batch) and encoder.atomEmbedding (a VAEModule)");
+    }
+    if (vae === this.vae && this.featurizerPair) return;
+    this.vae = vae;
+    this.featurizerPair = undefined;
+  }
+
+  private featurizers(): { structure: Featurizer; composition: Featurizer; source: FeaturizerSource } {
+    this.featurizerPair ??= this.resolveFeaturizers();
+    return this.featurizerPair;
+  }
+
+  private resolveFeaturizers(): { structure: Featurizer; composition: Featurizer; source: FeaturizerSource } {
+    const { structureFeaturizer: s, compositionFeaturizer: c } = this.options;
+    if (s && c) return { structure: s, composition: c, source: "options" };
+    if (this.vae) {
+      const v = vaeFeaturizers(this.vae);
+      return { structure: s ?? v.structure, composition: c ?? v.composition, source: s || c ? "options" : "vae" };
+    }
+    (this.options.log ?? console.warn)(
+      "Metrics: no VAE given, so the MMD diversity features are the descriptor fallback (AMD-16 for structure, element properties for composition), " +
+        "not the seed's VAE latents; pass { vae } (e.g. ldm.vae) or call metrics.useVae(vae) to use them.",
+    );
+    return { structure: s ?? new AmdStructureFeaturizer(16), composition: c ?? new ElementPropertyFeaturizer(), source: s || c ? "options" : "descriptor" };
   }
 
   get metastableThreshold(): number {
@@ -135,7 +210,7 @@ export class Metrics {
     this.energyCalc ??= (async () => {
       const e = this.options.energy;
       if (e instanceof EAboveHullCalculator) return e;
-      const model = e ?? (await CompositionLinearEnergyModel.fromDataset(this.referenceDataset, ["train"]));
+      const model = typeof e === "object" && e !== null ? e : await namedEnergyModel(e ?? "cgcnn", this.referenceDataset);
       return new EAboveHullCalculator(model, await loadReferenceHull(this.referenceDataset));
     })();
     return this.energyCalc;
@@ -166,6 +241,20 @@ export class Metrics {
       else summary[name] = (await cache.diversity(name === "structure_diversity" ? "structure" : "composition")).r;
     }
     return new MetricsResult(structures, columns, summary);
+  }
+}
+
+/** Builds an energy model by name (see {@link ENERGY_MODEL_NAMES}); "cgcnn" is shared per process. */
+function namedEnergyModel(name: EnergyModelName, dataset: string): Promise<EnergyModel> {
+  switch (name) {
+    case "cgcnn":
+      return CgcnnEnergyModel.shared();
+    case "composition-linear":
+      return CompositionLinearEnergyModel.fromDataset(dataset, ["train"]);
+    case "reference-match":
+      return ReferenceMatchEnergyModel.fromDataset(dataset);
+    default:
+      throw new RewardError(`unknown energy model "${String(name)}"; valid names: ${ENERGY_MODEL_NAMES.join(", ")}`);
   }
 }
 

@@ -15,6 +15,7 @@
 import { RewardError } from "../crystal/errors.ts";
 import { amdDistance, averageMinimumDistance } from "../crystal/amd.ts";
 import type { Structure } from "../crystal/structure.ts";
+import type { VaeLike } from "../metrics/featurizers.ts";
 import type { MetricName, MetricsCache } from "../metrics/metrics.ts";
 import { getNormalizer } from "./normalize.ts";
 
@@ -26,6 +27,12 @@ export interface RewardContext {
   readonly batchGen?: unknown;
   /** Shared, memoised metrics of this generated set. */
   readonly metrics: MetricsCache;
+  /**
+   * The VAE that decoded the structures (RL: the LDM's frozen VAE), when the caller has one.
+   * ReinforceReward.context hands it to the metrics, so the diversity rewards use the seed's
+   * VAE features; without it they use the descriptor featurisers (logged once).
+   */
+  readonly vae?: VaeLike;
 }
 
 /** Constructor options shared by all components (camelCase; `normalize_fn` also accepted). */

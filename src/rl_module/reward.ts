@@ -21,6 +21,7 @@
  */
 import { RewardError } from "../crystal/errors.ts";
 import type { Structure } from "../crystal/structure.ts";
+import type { VaeLike } from "../metrics/featurizers.ts";
 import { Metrics, type MetricsCache, type MetricsOptions } from "../metrics/metrics.ts";
 import { RewardComponent, type RewardContext } from "./components.ts";
 import { getNormalizer, normalizeArray, zeroVarianceFraction, type GroupOptions } from "./normalize.ts";
@@ -109,12 +110,17 @@ export class ReinforceReward {
     this.metrics = options.metrics instanceof Metrics ? options.metrics : new Metrics({ referenceDataset: dataset, ...options.metrics });
   }
 
-  /** A context over generated structures (null = decode failure) with a fresh metrics cache. */
-  context(structures: readonly (Structure | null)[], batchGen?: unknown): RewardContext {
+  /**
+   * A context over generated structures (null = decode failure) with a fresh metrics cache.
+   * With `vae` (the VAE that decoded them, e.g. `ldm.vae`), the metrics switch to the seed's
+   * VAE featurisers for the diversity rewards (unless featurisers were given explicitly).
+   */
+  context(structures: readonly (Structure | null)[], batchGen?: unknown, options: { vae?: VaeLike } = {}): RewardContext {
     if (!Array.isArray(structures) || structures.length === 0) {
       throw new RewardError("reward input is empty: pass at least one generated structure (null for a decode failure)");
     }
-    return { structures, batchGen, metrics: this.metrics.cache(structures) };
+    if (options.vae) this.metrics.useVae(options.vae);
+    return { structures, batchGen, metrics: this.metrics.cache(structures), ...(options.vae ? { vae: options.vae } : {}) };
   }
 
   /** Weighted total reward per structure (the `total` of {@link decompose}). */
@@ -129,6 +135,7 @@ export class ReinforceReward {
   async decompose(input: RewardContext | readonly (Structure | null)[], groups: GroupOptions = {}): Promise<RewardDecomposition> {
     const ctx = Array.isArray(input) ? this.context(input) : (input as RewardContext);
     if (ctx.structures.length === 0) throw new RewardError("reward input is empty: pass at least one generated structure");
+    if (ctx.vae) ctx.metrics.metrics.useVae(ctx.vae); // a hand-built context may carry the VAE too
     const hasGroups = groups.groupSize !== undefined || groups.groupIds !== undefined;
     const metricSeconds = await prefetchMetrics(ctx.metrics, this.components);
     const n = ctx.structures.length;

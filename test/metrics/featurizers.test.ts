@@ -7,7 +7,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { RewardError } from "../../src/crystal/errors.ts";
 import { collate } from "../../src/data/batch.ts";
-import { AmdStructureFeaturizer, ElementPropertyFeaturizer, stackFeatures, VaeCompositionFeaturizer, VaeStructureFeaturizer } from "../../src/metrics/featurizers.ts";
+import { AmdStructureFeaturizer, ElementPropertyFeaturizer, stackFeatures, vaeWeightsId, VaeCompositionFeaturizer, VaeStructureFeaturizer } from "../../src/metrics/featurizers.ts";
+import { Lattice } from "../../src/crystal/lattice.ts";
+import { Structure } from "../../src/crystal/structure.ts";
 import { Rng } from "../../src/nn/rng.ts";
 import { tf } from "../../src/nn/tf.ts";
 import { VAEModule } from "../../src/vae_module/vae_module.ts";
@@ -38,6 +40,22 @@ test("VaeCompositionFeaturizer = mean of atom-type embedding rows Z − 1", () =
   const [nacl, kbr] = f.featurize(structures.slice(0, 2));
   nacl.forEach((v, j) => assert.ok(Math.abs(v - (w[10][j] + w[16][j]) / 2) < 1e-6));
   kbr.forEach((v, j) => assert.ok(Math.abs(v - (w[18][j] + w[34][j]) / 2) < 1e-6));
+});
+
+test("vaeWeightsId changes with any weight, not with a re-load of the same weights", () => {
+  const other = new VAEModule({ dModel: 16, nhead: 2, dimFeedforward: 32, numLayers: 1, latentDim: 4, maxAtoms: 8 }, new Rng(7));
+  assert.is(vaeWeightsId(other), vaeWeightsId(vae));
+  const w = other.quantProj.weight as tf.Variable;
+  w.assign(tf.add(w, 1e-3));
+  assert.is.not(vaeWeightsId(other), vaeWeightsId(vae));
+  assert.match(vaeWeightsId(vae), /^[0-9a-f]{12}$/);
+  other.dispose();
+});
+
+test("VaeStructureFeaturizer names a structure larger than the VAE's maxAtoms", () => {
+  const big = new Structure(Lattice.cubic(10), Array(9).fill("Na"), Array.from({ length: 9 }, (_, i) => [i / 9, 0, 0]));
+  const f = new VaeStructureFeaturizer(vae, "test-vae");
+  assert.throws(() => f.featurize([structures[0], big]), (e: Error) => e instanceof RewardError && /structure 1 \(Na\) has 9 sites, more than the VAE's maxAtoms = 8/.test(e.message));
 });
 
 test("descriptor featurisers: AMD features are scale-free, element features depend on composition only", () => {

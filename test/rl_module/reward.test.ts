@@ -22,7 +22,12 @@ import {
 } from "../../src/rl_module/components.ts";
 import { normalizeArray } from "../../src/rl_module/normalize.ts";
 import { decompositionTable, ReinforceReward, weightedRows } from "../../src/rl_module/reward.ts";
-import { cesiumChloride, rockSalt, smallMetrics } from "../metrics/reward_fixtures.ts";
+import { cesiumChloride, PropertyEnergyModel, referenceSet, rockSalt, smallHull, smallMetrics } from "../metrics/reward_fixtures.ts";
+import { EAboveHullCalculator } from "../../src/metrics/energy.ts";
+import { stackFeatures, vaeFeaturizers } from "../../src/metrics/featurizers.ts";
+import { Metrics } from "../../src/metrics/metrics.ts";
+import { Rng } from "../../src/nn/rng.ts";
+import { VAEModule } from "../../src/vae_module/vae_module.ts";
 
 await tf.setBackend("cpu");
 
@@ -112,6 +117,34 @@ class BrokenReward extends RewardComponent {
     return ctx.structures.map((_, i) => (i === 3 ? this.value : 0));
   }
 }
+
+test("context(structures, batchGen, { vae }): the diversity rewards switch to the VAE's features", async () => {
+  const vae = new VAEModule({ dModel: 16, nhead: 2, dimFeedforward: 32, numLayers: 1, latentDim: 4, maxAtoms: 8 }, new Rng(5));
+  const refs = referenceSet();
+  const f = vaeFeaturizers(vae);
+  const logged: string[] = [];
+  const metrics = new Metrics({
+    referenceStructures: refs,
+    energy: new EAboveHullCalculator(new PropertyEnergyModel(), smallHull()),
+    referenceStructureFeatures: stackFeatures(f.structure.featurize(refs), f.structure.dim),
+    referenceCompositionFeatures: stackFeatures(f.composition.featurize(refs), f.composition.dim),
+    log: (m) => logged.push(m),
+  });
+  const r = new ReinforceReward({ components: [new StructureDiversityReward({ normalizeFn: "norm" }), new CompositionDiversityReward({ normalizeFn: "norm" })], metrics });
+  const ctx = r.context(batch(), undefined, { vae });
+  assert.is(ctx.vae, vae);
+  assert.is(metrics.featurizerSource, "vae");
+  const d = await r.decompose(ctx);
+  assert.ok(d.total.every(Number.isFinite));
+  assert.equal(logged, []);
+  // A context built by hand carries the VAE the same way.
+  const other = new Metrics({ referenceStructures: refs, referenceStructureFeatures: metrics.options.referenceStructureFeatures, referenceCompositionFeatures: metrics.options.referenceCompositionFeatures });
+  const r2 = new ReinforceReward({ components: [new StructureDiversityReward()], metrics: other });
+  const d2 = await r2.decompose({ structures: batch(), metrics: other.cache(batch()), vae });
+  assert.is(other.featurizerSource, "vae");
+  assert.equal(d2.rows.map((row) => row.components.structure_diversity.raw), d.rows.map((row) => row.components.structure_diversity.raw));
+  vae.dispose();
+});
 
 test("bad inputs: NaN / Infinity rewards name component and index; empty input; group size; options", async () => {
   for (const v of [NaN, Infinity]) {
