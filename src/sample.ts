@@ -15,6 +15,8 @@
  *   ldm_ckpt_path (default ${hub:mp_20_ldm_base}), vae_ckpt_path (default: the LDM's own),
  *   num_samples (100), output_dir (outputs/samples/<time>), batch_size (100), seed (0),
  *   sampler (ddim), sampling_steps (50), eta (1), cfg_scale (1), evaluate (true),
+ *   condition_value (null; the property value to ask a property-conditioned LDM for, e.g.
+ *   `condition_value=3.0 cfg_scale=2` for band gap 3 eV with classifier-free guidance),
  *   reference_dataset (mp_20: novelty against its train split), progress (true).
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -43,6 +45,8 @@ interface SampleSettings {
   sampling_steps: number;
   eta: number;
   cfg_scale: number;
+  /** Ours: target value of a property-conditioned LDM (e.g. band gap 3.0), the same for every sample. */
+  condition_value: number | null;
   evaluate: boolean;
   reference_dataset: string;
   progress: boolean;
@@ -59,13 +63,14 @@ const DEFAULTS: SampleSettings = {
   sampling_steps: 50,
   eta: 1,
   cfg_scale: 1,
+  condition_value: null,
   evaluate: true,
   reference_dataset: "mp_20",
   progress: true,
 };
 
 function parseValue(key: keyof SampleSettings, text: string): unknown {
-  const kind = typeof DEFAULTS[key];
+  const kind = key === "condition_value" ? (text === "null" ? "object" : "number") : typeof DEFAULTS[key];
   if (kind === "number") {
     const v = Number(text);
     if (text === "" || !Number.isFinite(v)) throw new ConfigError(`must be a number, got "${text}".`, key);
@@ -116,7 +121,9 @@ function generate(ldm: LDMModule, s: SampleSettings): { structures: (Structure |
   const structures: (Structure | null)[] = [];
   const t0 = performance.now();
   for (let start = 0; start < sizes.length; start += s.batch_size) {
-    const out = ldm.sample({ numAtoms: sizes.slice(start, start + s.batch_size) }, opts);
+    const numAtoms = sizes.slice(start, start + s.batch_size);
+    const y = s.condition_value === null ? null : numAtoms.map(() => s.condition_value as number);
+    const out = ldm.sample({ numAtoms, y }, opts);
     structures.push(...out.batchGen.structures);
     disposeSampleResult(out);
     if (s.progress) process.stderr.write(`\rsampled ${structures.length}/${sizes.length}`);
@@ -133,10 +140,19 @@ function writeStructures(dir: string, structures: readonly (Structure | null)[])
   writeAtomic(join(dir, "structures.json"), JSON.stringify(structures.map((st) => (st ? structureToPymatgenDict(st) : null))));
 }
 
+/** condition_value needs a property-conditioned LDM (a composition or no condition cannot take one number). */
+function checkConditionValue(ldm: LDMModule, s: SampleSettings): void {
+  const cond = ldm.hparams.denoiser.condition;
+  if (s.condition_value !== null && cond?.type !== "property") {
+    throw new ConfigError(`this LDM is ${cond ? "composition-conditioned" : "unconditional"}; condition_value needs an LDM trained with a property condition (e.g. experiment=mp_20/ldm_bandgap).`, "condition_value");
+  }
+}
+
 async function main(): Promise<void> {
   const s = parseSampleArgs(process.argv.slice(2));
   const info = await initBackend();
   const ldm = await LDMModule.loadFromCheckpoint(resolveCkpt(s.ldm_ckpt_path), s.vae_ckpt_path ? { vaeCkptPath: resolveCkpt(s.vae_ckpt_path) } : {});
+  checkConditionValue(ldm, s);
   console.log(`backend ${info.backend}; LDM ${ldm.numParameters()} parameters; sampling ${s.num_samples} with ${s.sampler}${s.sampling_steps}, eta ${s.eta}`);
   const { structures, seconds } = generate(ldm, s);
   mkdirSync(s.output_dir, { recursive: true });

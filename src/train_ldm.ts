@@ -6,6 +6,11 @@
  *          +export_dir=checkpoints/mp_20/ldm callbacks.ema.decay=0.999
  *     node --import tsx src/train_ldm.ts experiment=mp_20/ldm_null ckpt_path=outputs/.../checkpoints/last
  *
+ * Property-conditioned (classifier-free guidance training: the condition is replaced by the
+ * null token with probability drop_prob):
+ *
+ *     node --import tsx src/train_ldm.ts experiment=mp_20/ldm_bandgap
+ *
  * Arguments are Hydra-style overrides of configs/train_ldm.yaml (see
  * src/ldm_module/train_config.ts for the keys read). Writes under `paths.output_dir`:
  * config.yaml (resolved), metrics.jsonl (train records every `log_every_n_steps`, val records
@@ -22,7 +27,9 @@ import { EMA } from "./nn/ema.ts";
 import { readCheckpoint, restoreCheckpoint } from "./nn/checkpoint.ts";
 import { composeConfig } from "./config/loader.ts";
 import { saveResolvedConfig } from "./config/save.ts";
-import { loadDataset } from "./data/datasets.ts";
+import { ConfigError } from "./config/errors.ts";
+import { batchConditionValues, conditionValues } from "./ldm_module/condition_data.ts";
+import { loadDataset, type DatasetRecord } from "./data/datasets.ts";
 import { CrystalDataLoader, type DataLoaderState } from "./data/loader.ts";
 import { toTensors, disposeBatch, type HostBatch } from "./data/batch.ts";
 import { randomTranslation } from "./data/augment.ts";
@@ -44,6 +51,9 @@ interface Run {
   val: CrystalDataLoader;
   augmentRng: Rng;
   dataRng: Rng;
+  /** Property values `y` of the train / val structures, in loader order (property-conditioned runs). */
+  yTrain: Float32Array | null;
+  yVal: Float32Array | null;
   step: number;
   bestVal: number;
   sinceBest: number;
@@ -56,16 +66,39 @@ async function buildLdm(s: LDMTrainSettings, rng: Rng, numAtoms: NumAtomsSampler
     console.log(`initialising from LDM ${s.ldmCkptPath}`);
     const ldm = await LDMModule.loadFromCheckpoint(s.ldmCkptPath, { vae, vaeCkptPath: vaePath });
     ldm.numAtomsSampler = numAtoms;
+    checkCondition(ldm, s);
     return ldm.train();
   }
   return new LDMModule({ vae, hparams: s.hparams, rng: rng.fork("init"), numAtoms, vaeCkptPath: vaePath }).train();
 }
 
+/** Fine-tuning keeps the checkpoint's model: it must carry the condition the run trains with. */
+function checkCondition(ldm: LDMModule, s: LDMTrainSettings): void {
+  const want = JSON.stringify(s.hparams.denoiser.condition);
+  if (JSON.stringify(ldm.hparams.denoiser.condition) === want) return;
+  throw new ConfigError(
+    `the LDM checkpoint has condition ${JSON.stringify(ldm.hparams.denoiser.condition)} but the run configures ${want}; ` +
+      "fine-tune a checkpoint trained with the same condition, or set ldm_ckpt_path: null to train from scratch.",
+    "ldm_module.ldm_ckpt_path",
+  );
+}
+
+/** The split's records (the first `data.limit`), and for a property-conditioned run their `y`. */
+async function loadSplit(s: LDMTrainSettings, split: string): Promise<{ records: DatasetRecord[]; y: Float32Array | null }> {
+  const all = (await loadDataset(s.dataset, split, s.limit > 0 ? { limit: s.limit } : {})).records;
+  if (!s.conditionProperty) return { records: all, y: null };
+  const { records, y, skipped } = conditionValues(all, s.conditionProperty);
+  if (skipped > 0) console.log(`${split}: ${skipped} of ${all.length} rows have no ${s.conditionProperty} value and are skipped`);
+  return { records, y };
+}
+
 async function setUp(s: LDMTrainSettings, config: Record<string, unknown>): Promise<Run> {
   mkdirSync(join(s.outputDir, "checkpoints"), { recursive: true });
   const rng = new Rng(s.seed);
-  const trainStructures = (await loadDataset(s.dataset, "train")).records.map((r) => r.structure);
-  const valStructures = (await loadDataset(s.dataset, "val")).records.map((r) => r.structure);
+  const trainSplit = await loadSplit(s, "train");
+  const valSplit = await loadSplit(s, "val");
+  const trainStructures = trainSplit.records.map((r) => r.structure);
+  const valStructures = valSplit.records.map((r) => r.structure);
   const ldm = await buildLdm(s, rng, NumAtomsSampler.fromStructures(trainStructures));
   const common = { batchSize: s.batchSize, maxAtoms: ldm.maxAtoms, bucketBySize: true };
   const dataRng = rng.fork("data");
@@ -73,7 +106,7 @@ async function setUp(s: LDMTrainSettings, config: Record<string, unknown>): Prom
   const val = new CrystalDataLoader(valStructures, { ...common, shuffle: false });
   const optimizer = new AdamW(ldm, { lr: s.lr, weightDecay: s.weightDecay });
   const ema = s.emaDecay !== null ? new EMA(ldm, s.emaDecay) : null;
-  const run: Run = { s, config, rng, ldm, optimizer, ema, train, val, augmentRng: rng.fork("augment"), dataRng, step: 0, bestVal: Infinity, sinceBest: 0 };
+  const run: Run = { s, config, rng, ldm, optimizer, ema, train, val, augmentRng: rng.fork("augment"), dataRng, yTrain: trainSplit.y, yVal: valSplit.y, step: 0, bestVal: Infinity, sinceBest: 0 };
   if (s.ckptPath) await resume(run, s.ckptPath);
   saveResolvedConfig(config as never, s.outputDir);
   console.log(
@@ -128,7 +161,7 @@ function validate(run: Run): Record<string, number> {
     for (const host of run.val.epoch()) {
       if (run.s.valBatches > 0 && batches++ >= run.s.valBatches) continue; // finish the epoch, so the next starts fresh
       const batch = toTensors(host);
-      const terms = ldm.evaluateLosses(batch);
+      const terms = ldm.evaluateLosses(batch, batchConditionValues(run.val, host, run.yVal));
       disposeBatch(batch);
       for (const [k, v] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + v * host.batchSize;
       count += host.batchSize;
@@ -145,7 +178,7 @@ function trainStep(run: Run, host: HostBatch): Record<string, number> {
   if (run.s.translate) randomTranslation(host, run.augmentRng);
   const batch = toTensors(host);
   try {
-    const terms = run.ldm.trainingStep(batch, run.optimizer, { gradClip: run.s.gradClip });
+    const terms = run.ldm.trainingStep(batch, run.optimizer, { gradClip: run.s.gradClip, y: batchConditionValues(run.train, host, run.yTrain) });
     run.ema?.update();
     return terms;
   } finally {

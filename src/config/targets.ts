@@ -6,6 +6,8 @@
  *   AdamW              (alias torch.optim.AdamW)  kwargs: params, lr, weight_decay, betas, eps
  *   ConstantLR         kwargs: optimizer          (the seed's "constant" scheduler)
  *   CosineAnnealingLR  kwargs: optimizer, T_max, eta_min
+ *   VAEModule, LDMModule (+ TransformerEncoder/Decoder, DiT groups): see vae_targets.ts, ldm_targets.ts
+ *   StructureMatcher   kwargs: ltol, stol, angle_tol, primitive_cell, scale, attempt_supercell, allow_subset
  *
  * Optimizers and schedulers are `_partial_: true` in configs: the module that owns the
  * parameters calls `optimizer({ params: module })`, then `scheduler({ optimizer })`.
@@ -22,6 +24,13 @@ export function registerBuiltinTargets(registry: TargetRegistry): void {
     registry.registerLazy(name, async () => (await import("../rl_module/custom_rewards.ts")).rewardFactory(name));
   }
   registry.registerLazy("RLModule", async () => (await import("../rl_module/rl_module.ts")).rlModuleFactory);
+  // Model stages: the module builds its own network, so sub-model targets return validated hyper-parameters.
+  registry.registerLazy("VAEModule", async () => (await import("../vae_module/vae_targets.ts")).vaeModuleFactory);
+  registry.registerLazy("TransformerEncoder", async () => (await import("../vae_module/vae_targets.ts")).transformerStackFactory("vae_module.encoder"));
+  registry.registerLazy("TransformerDecoder", async () => (await import("../vae_module/vae_targets.ts")).transformerStackFactory("vae_module.decoder"));
+  registry.registerLazy("LDMModule", async () => (await import("../ldm_module/ldm_targets.ts")).ldmModuleFactory);
+  registry.registerLazy("DiT", async () => (await import("../ldm_module/ldm_targets.ts")).ditFactory);
+  registry.registerLazy("StructureMatcher", async () => structureMatcherFactory((await import("../crystal/structure_matcher.ts")).StructureMatcher));
   registry.registerLazy("PredictorModule.loadFromCheckpoint", async () => (await import("../vae_module/predictor_module.ts")).loadPredictorFromKwargs);
   registry.registerLazy("AdamW", async () => adamWFactory((await import("../nn/optim.ts")).AdamW));
   registry.registerLazy("ConstantLR", async () => {
@@ -71,5 +80,15 @@ function adamWFactory(AdamW: AdamWClass): TargetFactory {
       throw new ConfigError(`betas must be a list of two numbers like [0.9, 0.999].`, "AdamW.betas");
     }
     return new AdamW(params, { lr: opts.lr, weightDecay: opts.weightDecay, betas: opts.betas, eps: opts.eps });
+  };
+}
+
+type StructureMatcherClass = typeof import("../crystal/structure_matcher.ts").StructureMatcher;
+
+/** pymatgen's StructureMatcher keyword names → ours (comparator objects and ignored_species are not supported). */
+function structureMatcherFactory(StructureMatcher: StructureMatcherClass): TargetFactory {
+  return (kw: Kwargs) => {
+    checkUnknownKeys(kw, ["ltol", "stol", "angle_tol", "primitive_cell", "scale", "attempt_supercell", "allow_subset"], "StructureMatcher");
+    return new StructureMatcher(camelizeKeys(kw, { deep: false }));
   };
 }

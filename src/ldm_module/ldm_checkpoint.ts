@@ -18,7 +18,8 @@ import type { LRScheduler } from "../nn/schedulers.ts";
 import { Rng, type RngState } from "../nn/rng.ts";
 import type { VAEModule } from "../vae_module/vae_module.ts";
 import { loadVAE } from "../vae_module/vae_checkpoint.ts";
-import { ldmHparamsFromYaml, ldmHparamsToYaml } from "./ldm_config.ts";
+import { ConfigError } from "../config/errors.ts";
+import { ldmHparamsFromYaml, ldmHparamsToYaml, type LDMHparams } from "./ldm_config.ts";
 import { NumAtomsSampler } from "./num_atoms.ts";
 import type { LDMModule } from "./ldm_module.ts";
 
@@ -107,8 +108,24 @@ function modelSection(ckpt: Checkpoint): Record<string, unknown> {
   return section as Record<string, unknown>;
 }
 
-async function vaeFor(ckpt: Checkpoint, section: Record<string, unknown>, opts: LoadLDMOptions): Promise<{ vae: VAEModule; path: string | null }> {
-  if (opts.vae) return { vae: opts.vae, path: opts.vaeCkptPath ?? null };
+/**
+ * A VAE whose latent_dim differs from the denoiser's cannot feed it: refuse before anything
+ * else is compared, with the config key to fix.
+ */
+function checkVAELatentDim(vae: VAEModule, hparams: LDMHparams, vaePath: string | null, ckptDir: string): void {
+  if (vae.config.latentDim === hparams.denoiser.latentDim) return;
+  throw new ConfigError(
+    `the VAE${vaePath ? ` at ${vaePath}` : ""} has latent_dim ${vae.config.latentDim} but the LDM checkpoint ${ckptDir} was built for latent_dim ${hparams.denoiser.latentDim}; ` +
+      "point vae_ckpt_path at the VAE this LDM was trained with (or retrain the LDM on this VAE).",
+    "ldm_module.vae_ckpt_path",
+  );
+}
+
+async function vaeFor(ckpt: Checkpoint, section: Record<string, unknown>, hparams: LDMHparams, opts: LoadLDMOptions): Promise<{ vae: VAEModule; path: string | null }> {
+  if (opts.vae) {
+    checkVAELatentDim(opts.vae, hparams, opts.vaeCkptPath ?? null, ckpt.dir);
+    return { vae: opts.vae, path: opts.vaeCkptPath ?? null };
+  }
   const stored = opts.vaeCkptPath ?? (typeof section.vae_ckpt_path === "string" ? section.vae_ckpt_path : null);
   if (!stored) throw new CheckpointError("names no vae_ckpt_path; pass { vae } or { vaeCkptPath } to loadFromCheckpoint.", ckpt.dir);
   const path = resolveStoredPath(stored);
@@ -116,6 +133,12 @@ async function vaeFor(ckpt: Checkpoint, section: Record<string, unknown>, opts: 
     throw new CheckpointError(`its VAE checkpoint ${path} does not exist; pass { vaeCkptPath } pointing at the VAE this LDM was trained with.`, ckpt.dir);
   }
   const { vae, checkpoint } = await loadVAE(path);
+  try {
+    checkVAELatentDim(vae, hparams, path, ckpt.dir);
+  } catch (e) {
+    vae.dispose();
+    throw e;
+  }
   const expected = ckpt.meta.meta.vaeSha256;
   if (typeof expected === "string" && expected !== checkpoint.manifest.sha256) {
     vae.dispose();
@@ -134,7 +157,7 @@ export async function loadLDM(dir: string, opts: LoadLDMOptions = {}): Promise<L
   const ckpt = await readCheckpoint(dir);
   const section = modelSection(ckpt);
   const hparams = ldmHparamsFromYaml(section, "ldm_module");
-  const { vae, path } = await vaeFor(ckpt, section, opts);
+  const { vae, path } = await vaeFor(ckpt, section, hparams, opts);
   const meta = ckpt.meta.meta;
   const latentStd = typeof meta.latentStd === "number" ? meta.latentStd : undefined;
   const numAtoms = meta.numAtoms ? NumAtomsSampler.fromJSON(meta.numAtoms) : null;

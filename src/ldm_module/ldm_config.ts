@@ -5,8 +5,9 @@
  * checkpoints. Unknown keys and impossible values are `ConfigError`s naming the key.
  */
 import { ConfigError } from "../config/errors.ts";
+import { didYouMean } from "../config/suggest.ts";
 import type { CreateDiffusionOptions } from "./diffusion/index.ts";
-import { conditionFromYaml, ditConfigFromYaml, ditConfigToYaml, validateDiTConfig, type DiTConfig } from "./sizes.ts";
+import { conditionFromYaml, ditConfigFromYaml, ditConfigToYaml, validateDiTConfig, type ConditionConfig, type DiTConfig } from "./sizes.ts";
 
 /** `diffusion_configs` of the seed, camelCased (see diffusion/create.ts for their meaning). */
 export interface DiffusionSettings {
@@ -86,15 +87,77 @@ export function createDiffusionOptions(s: DiffusionSettings): CreateDiffusionOpt
   };
 }
 
-/** The model part of an `ldm_module:` config → LDMHparams (run keys like optimizer are skipped). */
+/**
+ * Every key an `ldm_module:` mapping may hold (the seed's configs/ldm_module/ldm_module.yaml).
+ * Run keys (optimizer, scheduler, augmentation, checkpoint paths) are read by train_ldm, not
+ * here, but are listed so that a typo anywhere in the section fails at start.
+ */
+export const LDM_MODULE_KEYS = [
+  "_target_", "denoiser", "vae_ckpt_path", "ldm_ckpt_path", "normalize_latent", "augmentation",
+  "diffusion_configs", "condition_module", "optimizer", "scheduler", "lora_configs",
+] as const;
+
+/** Unknown keys of the `ldm_module:` mapping, and seed features we do not implement, are ConfigErrors. */
+function checkModuleKeys(raw: Record<string, unknown>, path: string): void {
+  for (const k of Object.keys(raw)) {
+    if (!(LDM_MODULE_KEYS as readonly string[]).includes(k)) {
+      throw new ConfigError(`unknown key.${didYouMean(k, LDM_MODULE_KEYS)} Allowed keys: ${LDM_MODULE_KEYS.join(", ")}.`, `${path}.${k}`);
+    }
+  }
+  if (raw.lora_configs !== null && raw.lora_configs !== undefined) {
+    throw new ConfigError("LoRA fine-tuning is not implemented; set lora_configs: null (the whole denoiser is fine-tuned).", `${path}.lora_configs`);
+  }
+}
+
+const SEED_CONDITION_KEYS = ["condition_type", "stats", "hidden_dim", "drop_prob"];
+
+/**
+ * `condition_module:` in either layout: ours (`type`, `property`, `drop_prob`, `mean`, `std`;
+ * see sizes.ts) or the seed's
+ *
+ *     condition_module:
+ *       condition_type: { dft_band_gap: "float" }      # or { composition: "composition" }
+ *       stats: { dft_band_gap: { mean: 0.797, std: 1.408 } }
+ *       hidden_dim: 768                                # must equal denoiser.hidden_size
+ *       drop_prob: 0.2
+ *
+ * Our denoiser embeds one condition, so a `condition_type` with several entries is refused.
+ */
+export function conditionModuleFromYaml(raw: unknown, hiddenSize: number, path: string): ConditionConfig | null {
+  if (!raw || typeof raw !== "object" || !("condition_type" in raw)) return conditionFromYaml(raw, path);
+  const obj = raw as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!SEED_CONDITION_KEYS.includes(k)) throw new ConfigError(`unknown key; allowed keys are ${SEED_CONDITION_KEYS.join(", ")}.`, `${path}.${k}`);
+  }
+  const types = obj.condition_type as Record<string, unknown> | null;
+  const entries = types && typeof types === "object" ? Object.entries(types) : [];
+  if (entries.length !== 1) {
+    throw new ConfigError(`must map exactly one condition name to its kind (e.g. { band_gap: "float" } or { composition: "composition" }); this denoiser embeds a single condition.`, `${path}.condition_type`);
+  }
+  const [name, kind] = entries[0];
+  if (kind !== "float" && kind !== "composition") throw new ConfigError(`condition kind "${String(kind)}" is unknown; use "float" or "composition".`, `${path}.condition_type.${name}`);
+  if (obj.hidden_dim !== undefined && obj.hidden_dim !== hiddenSize) {
+    throw new ConfigError(`is ${String(obj.hidden_dim)} but the denoiser's hidden_size is ${hiddenSize}; they must be equal (use \${ldm_module.denoiser.hidden_size}).`, `${path}.hidden_dim`);
+  }
+  const stats = ((obj.stats ?? {}) as Record<string, Record<string, unknown> | null>)[name] ?? {};
+  return conditionFromYaml(
+    kind === "composition"
+      ? { type: "composition", drop_prob: obj.drop_prob }
+      : { type: "property", property: name, drop_prob: obj.drop_prob, mean: stats.mean, std: stats.std },
+    path,
+  );
+}
+
+/** The model part of an `ldm_module:` config → LDMHparams (run keys like optimizer are checked, not read). */
 export function ldmHparamsFromYaml(raw: Record<string, unknown>, path = "ldm_module"): LDMHparams {
+  checkModuleKeys(raw, path);
   const denoiserRaw = raw.denoiser;
   if (!denoiserRaw || typeof denoiserRaw !== "object") {
     throw new ConfigError("missing the denoiser mapping (select one with ldm_module/denoiser=dit_tiny|dit_s|dit_b|dit_l).", `${path}.denoiser`);
   }
   let denoiser = ditConfigFromYaml(denoiserRaw as Record<string, unknown>, `${path}.denoiser`);
   // The seed configures the condition beside the denoiser (`condition_module`); accept it there too.
-  const conditionModule = conditionFromYaml(raw.condition_module, `${path}.condition_module`);
+  const conditionModule = conditionModuleFromYaml(raw.condition_module, denoiser.hiddenSize, `${path}.condition_module`);
   if (conditionModule && denoiser.condition) {
     throw new ConfigError("the condition is set twice (condition_module and denoiser.condition); keep one.", `${path}.condition_module`);
   }

@@ -10,6 +10,8 @@ import { ldmHparamsFromYaml, type LDMHparams } from "./ldm_config.ts";
 
 export interface LDMTrainSettings {
   hparams: LDMHparams;
+  /** Data set column whose values condition the LDM (`y`), or null (unconditional / composition). */
+  conditionProperty: string | null;
   seed: number;
   vaeCkptPath: string;
   /** Initialise the denoiser from this LDM checkpoint (fine-tuning). */
@@ -17,6 +19,8 @@ export interface LDMTrainSettings {
   /** Resume a run from this checkpoint (weights, optimizer, EMA, RNG, loader). */
   ckptPath: string | null;
   dataset: string;
+  /** Ours: use only the first rows of each split (0 = all), for smoke runs. `data.limit`. */
+  limit: number;
   batchSize: number;
   translate: boolean;
   lr: number;
@@ -61,6 +65,37 @@ function datasetName(data: Record<string, unknown>): string {
   throw new ConfigError("needs dataset_type (e.g. mp_20) or data_dir.", "data");
 }
 
+/**
+ * `data.target_condition` (the seed's key) against the denoiser's condition:
+ *   - null: the denoiser's condition as configured (none, or composition from the atoms);
+ *   - `composition`: a composition condition (added with drop_prob 0.1 if none is configured,
+ *     as the seed's `mp_20/ldm_composition` experiment sets only this key);
+ *   - a column name such as `band_gap`: needs a property condition on that column
+ *     (`condition_module: { condition_type: { band_gap: float }, stats: ..., drop_prob: ... }`),
+ *     whose values are read from the data set as `y`.
+ */
+function resolveCondition(hparams: LDMHparams, target: unknown): { hparams: LDMHparams; conditionProperty: string | null } {
+  const cond = hparams.denoiser.condition;
+  if (target === null || target === undefined) {
+    if (cond?.type === "property") return { hparams, conditionProperty: cond.property };
+    return { hparams, conditionProperty: null };
+  }
+  if (typeof target !== "string" || target === "") throw new ConfigError(`must be null, "composition" or a property column name, got ${JSON.stringify(target)}.`, "data.target_condition");
+  if (target === "composition") {
+    if (cond && cond.type !== "composition") throw new ConfigError(`is composition but the denoiser is conditioned on ${cond.property}; make them agree.`, "data.target_condition");
+    const condition = cond ?? { type: "composition" as const, property: null, dropProb: 0.1, mean: 0, std: 1 };
+    return { hparams: { ...hparams, denoiser: { ...hparams.denoiser, condition } }, conditionProperty: null };
+  }
+  if (cond?.type !== "property" || cond.property !== target) {
+    throw new ConfigError(
+      `is "${target}" but the denoiser ${cond ? `is conditioned on ${cond.property ?? "composition"}` : "has no condition"}; ` +
+        `set ldm_module.condition_module: { condition_type: { ${target}: float }, stats: { ${target}: { mean: ..., std: ... } }, drop_prob: 0.1 }.`,
+      "data.target_condition",
+    );
+  }
+  return { hparams, conditionProperty: target };
+}
+
 /** Composed `train_ldm` config → typed settings (ConfigError naming the key on bad input). */
 export function ldmTrainSettings(cfg: ConfigObject): LDMTrainSettings {
   const ldm = section(cfg, "ldm_module");
@@ -70,23 +105,20 @@ export function ldmTrainSettings(cfg: ConfigObject): LDMTrainSettings {
   const callbacks = (cfg.callbacks ?? {}) as Record<string, Record<string, unknown> | null>;
   const optimizer = (ldm.optimizer ?? {}) as Record<string, unknown>;
   const aug = (ldm.augmentation ?? {}) as Record<string, unknown>;
-  if (data.target_condition !== null && data.target_condition !== undefined) {
-    throw new ConfigError(
-      "property-conditioned LDM training is not wired into train_ldm yet (LDMModule supports it via y); use target_condition: null, or a composition condition (ldm_module.denoiser.condition.type: composition).",
-      "data.target_condition",
-    );
-  }
+  const { hparams, conditionProperty } = resolveCondition(ldmHparamsFromYaml(ldm), data.target_condition);
   const vaeCkptPath = str(ldm, "vae_ckpt_path", "ldm_module");
   if (!vaeCkptPath) throw new ConfigError("is required: the VAE whose latents the LDM models.", "ldm_module.vae_ckpt_path");
   const ema = callbacks.ema;
   const early = callbacks.early_stopping;
   return {
-    hparams: ldmHparamsFromYaml(ldm),
+    hparams,
+    conditionProperty,
     seed: num(cfg as Record<string, unknown>, "seed", "", 0),
     vaeCkptPath,
     ldmCkptPath: str(ldm, "ldm_ckpt_path", "ldm_module"),
     ckptPath: str(cfg as Record<string, unknown>, "ckpt_path", ""),
     dataset: datasetName(data),
+    limit: num(data, "limit", "data", 0),
     batchSize: num(data, "batch_size", "data", 32),
     translate: aug.translate !== false,
     lr: num(optimizer, "lr", "ldm_module.optimizer", 1e-4),

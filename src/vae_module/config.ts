@@ -5,6 +5,7 @@
  * place and rejects unknown keys and impossible sizes with a `ConfigError` naming the key.
  */
 import { ConfigError } from "../config/errors.ts";
+import { didYouMean } from "../config/suggest.ts";
 import type { ActivationName } from "../nn/layers.ts";
 
 /** The five loss terms and their weights (keys as in the seed's config). */
@@ -167,6 +168,34 @@ function stackConfig(stack: unknown, path: string): Partial<VAEConfig> {
 }
 
 /**
+ * Validates one encoder/decoder group (keys and sizes, e.g. nhead dividing d_model) and
+ * returns its hyper-parameters as given: what the `TransformerEncoder` / `TransformerDecoder`
+ * `_target_`s build, since the enclosing VAEModule owns and initialises the weights.
+ */
+export function checkStackConfig(stack: unknown, path: string): Record<string, unknown> {
+  resolveVAEConfig(stackConfig(stack, path));
+  return { ...(stack as Record<string, unknown>) };
+}
+
+/**
+ * Every key a `vae_module:` mapping may hold (the seed's configs/vae_module/vae_module.yaml).
+ * Run keys (augmentation, optimizer, scheduler, structure_matcher) are read by train_vae, but
+ * are listed so that a typo anywhere in the section fails at start.
+ */
+export const VAE_MODULE_KEYS = [
+  "_target_", "encoder", "decoder", "latent_dim", "loss_weights", "augmentation", "noise",
+  "atom_type_predict", "structure_matcher", "optimizer", "scheduler", "max_atoms",
+] as const;
+
+function checkModuleKeys(cfg: Record<string, unknown>, path: string): void {
+  for (const k of Object.keys(cfg)) {
+    if (!(VAE_MODULE_KEYS as readonly string[]).includes(k)) {
+      throw new ConfigError(`unknown key.${didYouMean(k, VAE_MODULE_KEYS)} Allowed keys: ${VAE_MODULE_KEYS.join(", ")}.`, `${path}.${k}`);
+    }
+  }
+}
+
+/**
  * The model hyper-parameters from a composed `vae_module` config (the seed's layout:
  * `encoder:` / `decoder:` groups, `latent_dim`, `loss_weights`, `max_atoms`). Our encoder and
  * decoder share one size, so the two groups must agree; features we do not implement
@@ -174,6 +203,7 @@ function stackConfig(stack: unknown, path: string): Partial<VAEConfig> {
  * than silently ignored.
  */
 export function vaeConfigFromModuleConfig(cfg: Record<string, unknown>, path = "vae_module"): VAEConfig {
+  checkModuleKeys(cfg, path);
   const enc = stackConfig(cfg.encoder, `${path}.encoder`);
   const dec = stackConfig(cfg.decoder, `${path}.decoder`);
   for (const k of Object.keys({ ...enc, ...dec }) as (keyof VAEConfig)[]) {

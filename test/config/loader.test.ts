@@ -140,6 +140,7 @@ test("resolve: false keeps interpolations for inspection", () => {
 test("the bundled configs compose for every experiment with seed keys and CPU sizes", () => {
   assert.equal(listGroupOptions(CONFIGS_DIR, "experiment"), [
     "alex_mp_20_bandgap/rl_bandgap",
+    "mp_20/ldm_bandgap",
     "mp_20/ldm_null",
     "mp_20/rl_dng",
     "mp_20/vae_dng",
@@ -149,7 +150,7 @@ test("the bundled configs compose for every experiment with seed keys and CPU si
   const m = rl.rl_module as Record<string, any>;
   assert.is(m._target_, "src.rl_module.rl_module.RLModule");
   assert.is(m.rl_configs.num_group_samples, 8);
-  assert.is(m.rl_configs.clip_ratio, 0.001);
+  assert.is(m.rl_configs.clip_ratio, 0.01); // the CPU default (seed 0.001; see the experiment header)
   assert.is(m.rl_configs.entropy_weight, 1e-5);
   assert.is(m.reward_fn.components.length, 4);
   assert.equal(m.scheduler, { _target_: "ConstantLR", _partial_: true });
