@@ -10,6 +10,8 @@
  *    ReferenceIndex.build + isNovel wall time next to pymatgen fitting each against every
  *    same-formula train structure — and the harder case of perturbed *train* structures, where
  *    every query has a same-formula candidate that must be matched. Verdict agreement is printed.
+ *    Our index build and query pass are reported first (cold, JIT warm-up included) and steady
+ *    (median of STEADY_PASSES fresh builds / freshly perturbed query sets).
  * Without pymatgen only our timings are printed.
  */
 import { spawnSync } from "node:child_process";
@@ -80,34 +82,55 @@ function benchFit(): void {
   );
 }
 
+/** Passes of the steady-state novelty timing; the median is reported (a pass can be ~10 ms). */
+const STEADY_PASSES = 5;
+
 /**
  * Novelty of `numGen` structures perturbed from `source` against the train split. Our queries run
- * twice on independently perturbed sets: the first includes JIT warm-up, the second is the steady
- * state of an RL loop that queries the same index every step.
+ * on independently perturbed sets (new objects, so nothing cached on the queries is reused): the
+ * first includes JIT warm-up, the median of the next STEADY_PASSES is the steady state of an RL
+ * loop that queries the same index every step (a single pass of a few ms is too noisy on a
+ * shared machine). pymatgen is timed on the first steady set.
  */
 function benchNovelty(label: string, source: Structure[], train: Structure[]): void {
   const rand = mulberry32(2024);
   const makeGen = () => Array.from({ length: numGen }, (_, i) => perturb(source[i % source.length], 0.1, rand));
-  const [cold, warm] = [makeGen(), makeGen()];
+  const cold = makeGen();
+  const warm = Array.from({ length: STEADY_PASSES }, makeGen);
   const t0 = performance.now();
   const index = ReferenceIndex.build(train);
   const t1 = performance.now();
+  // Later builds (fresh indices, each discarded) for a steady-state index time: one build is a few ms.
+  const builds = Array.from({ length: STEADY_PASSES }, () => {
+    const start = performance.now();
+    ReferenceIndex.build(train);
+    return (performance.now() - start) / 1000;
+  }).sort((a, b) => a - b);
+  const indexSteady = builds[Math.floor(STEADY_PASSES / 2)];
+  const t1b = performance.now();
   const novelCold = isNovel(cold, index);
   const t2 = performance.now();
-  const novel = isNovel(warm, index);
-  const t3 = performance.now();
+  const firstQueries = (t2 - t1b) / 1000;
+  const passes = warm.map((set) => {
+    const start = performance.now();
+    const verdicts = isNovel(set, index);
+    return { verdicts, secs: (performance.now() - start) / 1000 };
+  });
+  const ours = [...passes.map((p) => p.secs)].sort((a, b) => a - b)[Math.floor(STEADY_PASSES / 2)];
+  const novel = passes[0].verdicts;
   const s = (a: number, b: number) => ((b - a) / 1000).toFixed(3);
   console.log(
-    `novelty[${label}]: ${numGen} vs ${train.length} train — crystal-grpo index ${s(t0, t1)} s, queries ${s(t1, t2)} s (first) / ${s(t2, t3)} s (steady); ` +
+    `novelty[${label}]: ${numGen} vs ${train.length} train — crystal-grpo index ${s(t0, t1)} s (first) / ${indexSteady.toFixed(3)} s (steady), ` +
+      `queries ${firstQueries.toFixed(3)} s (first) / ${ours.toFixed(3)} s (steady); steady = median of ${STEADY_PASSES}; ` +
       `${novelCold.filter(Boolean).length} / ${novel.filter(Boolean).length} novel`,
   );
-  const ref = pymatgen("novelty", { reference: train.map(json), generated: warm.map(json) });
+  const ref = pymatgen("novelty", { reference: train.map(json), generated: warm[0].map(json) });
   if (!ref) return;
   const [pi, pq] = [ref.index_seconds as number, ref.query_seconds as number];
-  const ours = (t3 - t2) / 1000;
   console.log(
-    `novelty[${label}]: pymatgen index ${pi.toFixed(3)} s, queries ${pq.toFixed(3)} s → queries ×${(pq / ours).toFixed(1)}, ` +
-      `index+queries ×${((pi + pq) / ((t1 - t0) / 1000 + ours)).toFixed(1)}; ${agreement(novel, ref.novel as boolean[])}`,
+    `novelty[${label}]: pymatgen index ${pi.toFixed(3)} s, queries ${pq.toFixed(3)} s → queries ×${(pq / ours).toFixed(1)} steady (×${(pq / firstQueries).toFixed(1)} first), ` +
+      `index+queries ×${((pi + pq) / (indexSteady + ours)).toFixed(1)} steady (×${((pi + pq) / ((t1 - t0) / 1000 + firstQueries)).toFixed(1)} first); ` +
+      `${agreement(novel, ref.novel as boolean[])}`,
   );
 }
 

@@ -30,8 +30,8 @@ function angleDeg(u: Vec3, v: Vec3, lu: number, lv: number): number {
  */
 export function matrixFromParameters(p: readonly number[]): Mat3 {
   const d = Math.PI / 180;
-  const [ca, cb, cg] = [Math.cos(p[3] * d), Math.cos(p[4] * d), Math.cos(p[5] * d)];
-  const [sa, sb] = [Math.sin(p[3] * d), Math.sin(p[4] * d)];
+  const ca = Math.cos(p[3] * d), cb = Math.cos(p[4] * d), cg = Math.cos(p[5] * d);
+  const sa = Math.sin(p[3] * d), sb = Math.sin(p[4] * d);
   const gammaStar = Math.acos(Math.max(-1, Math.min(1, (ca * cb - cg) / (sa * sb))));
   return [
     [p[0] * sb, 0, p[0] * cb],
@@ -44,8 +44,8 @@ export function matrixFromParameters(p: readonly number[]): Mat3 {
 export function reciprocalLengths(m: Mat3): Vec3 {
   const inv = inv3(m);
   // Reciprocal vectors are the columns of M⁻¹ (times 2π).
-  const col = (j: number) => 2 * Math.PI * Math.hypot(inv[0][j], inv[1][j], inv[2][j]);
-  return [col(0), col(1), col(2)];
+  const t = 2 * Math.PI;
+  return [t * Math.hypot(inv[0][0], inv[1][0], inv[2][0]), t * Math.hypot(inv[0][1], inv[1][1], inv[2][1]), t * Math.hypot(inv[0][2], inv[1][2], inv[2][2])];
 }
 
 export function scaleMatrix(m: Mat3, f: number): Mat3 {
@@ -76,15 +76,7 @@ export function lllReduce(m: Mat3, delta = 0.75): { matrix: Mat3; mapping: Mat3 
     [0, 0, 0],
   ];
   const nb = [0, 0, 0];
-  const gs = (s: number) => {
-    b[s] = [...a[s]];
-    for (let t = 0; t < s; t++) {
-      u[s][t] = dot3(a[s], b[t]) / nb[t];
-      for (let l = 0; l < 3; l++) b[s][l] -= u[s][t] * b[t][l];
-    }
-    nb[s] = dot3(b[s], b[s]);
-  };
-  for (let s = 0; s < 3; s++) gs(s);
+  for (let s = 0; s < 3; s++) gramSchmidt(a, b, u, nb, s);
   let k = 2;
   for (let guard = 0; k <= 3 && guard < 10000; guard++) {
     for (let i = k - 1; i > 0; i--) {
@@ -103,11 +95,21 @@ export function lllReduce(m: Mat3, delta = 0.75): { matrix: Mat3; mapping: Mat3 
     }
     [a[k - 1], a[k - 2]] = [a[k - 2], a[k - 1]];
     [map[k - 1], map[k - 2]] = [map[k - 2], map[k - 1]];
-    for (let s = k - 2; s <= k - 1; s++) gs(s);
+    for (let s = k - 2; s <= k - 1; s++) gramSchmidt(a, b, u, nb, s);
     if (k > 2) k--;
     else for (let t = 0; t < 2; t++) u[2][t] = dot3(a[2], b[t]) / nb[t];
   }
   return { matrix: a as Mat3, mapping: map as Mat3 };
+}
+
+/** Gram–Schmidt step s of LLL: b[s], its projections u[s][·] and squared norm nb[s], in place. */
+function gramSchmidt(a: number[][], b: number[][], u: number[][], nb: number[], s: number): void {
+  b[s] = [...a[s]];
+  for (let t = 0; t < s; t++) {
+    u[s][t] = dot3(a[s], b[t]) / nb[t];
+    for (let l = 0; l < 3; l++) b[s][l] -= u[s][t] * b[t][l];
+  }
+  nb[s] = dot3(b[s], b[s]);
 }
 
 /**
@@ -135,18 +137,39 @@ export function latticePointsInSphere(
   const rr = r * r + tol;
   const keys: number[] = [];
   const pts: number[] = [];
+  // Entries read once: the loop then never touches `m` (whose arrays come in several V8 element kinds).
+  const m00 = m[0][0], m01 = m[0][1], m02 = m[0][2];
+  const m10 = m[1][0], m11 = m[1][1], m12 = m[1][2];
+  const m20 = m[2][0], m21 = m[2][1], m22 = m[2][2];
+  const c2 = m20 * m20 + m21 * m21 + m22 * m22;
   for (let i = -nmax[0]; i <= nmax[0]; i++)
-    for (let j = -nmax[1]; j <= nmax[1]; j++)
-      for (let k = -nmax[2]; k <= nmax[2]; k++) {
-        const x = i * m[0][0] + j * m[1][0] + k * m[2][0];
-        const y = i * m[0][1] + j * m[1][1] + k * m[2][1];
-        const z = i * m[0][2] + j * m[1][2] + k * m[2][2];
+    for (let j = -nmax[1]; j <= nmax[1]; j++) {
+      // |p + k·c|² < r² is a quadratic in k (p = i·a + j·b): only k between its roots can pass the
+      // test below. The line p + t·c misses the sphere when its closest approach exceeds r by
+      // more than 1e-9 relative (rounding in d2 is ~1e-16 relative), and the k range is widened
+      // by 1 on each side, so no point that passes the unchanged test is skipped; points are
+      // visited in the same (i, j, k) order, so the output is identical to the full box scan.
+      const px = i * m00 + j * m10;
+      const py = i * m01 + j * m11;
+      const pz = i * m02 + j * m12;
+      const p2 = px * px + py * py + pz * pz;
+      const half = (px * m20 + py * m21 + pz * m22) / c2;
+      const gap = p2 - half * half * c2 - rr;
+      if (gap > 1e-9 * (rr + p2)) continue;
+      const root = Math.sqrt(Math.max(-gap / c2, 0));
+      const kLo = Math.max(-nmax[2], Math.ceil(-half - root) - 1);
+      const kHi = Math.min(nmax[2], Math.floor(-half + root) + 1);
+      for (let k = kLo; k <= kHi; k++) {
+        const x = i * m00 + j * m10 + k * m20;
+        const y = i * m01 + j * m11 + k * m21;
+        const z = i * m02 + j * m12 + k * m22;
         const d2 = x * x + y * y + z * z;
         if (!(d2 < rr && Math.abs(x) < lim && Math.abs(y) < lim && Math.abs(z) < lim) || !keep(Math.sqrt(d2))) continue;
         const cube = (Math.floor((x + lim + 1e-8) / edge) * ncube + Math.floor((y + lim + 1e-8) / edge)) * ncube + Math.floor((z + lim + 1e-8) / edge);
         keys.push(cube);
         pts.push(i, j, k, x, y, z, d2);
       }
+    }
   // Cubes in lexicographic order (all lie next to the centre cube), newest point first within a cube.
   const order = keys.map((_, q) => q).sort((p, q) => keys[p] - keys[q] || q - p);
   const frac: Vec3[] = [];
@@ -174,31 +197,87 @@ export interface LatticeMapping {
  * Triples with zero determinant are skipped; left-handed ones are kept.
  */
 export function* findAllMappings(m: Mat3, target: readonly number[], ltol: number, atol: number): Generator<LatticeMapping> {
-  const lengths = [target[0], target[1], target[2]];
-  const near = (d: number) => lengths.some((l) => d / l < 1 + ltol && d / l > 1 / (1 + ltol));
-  const pts = latticePointsInSphere(m, Math.max(...lengths) * (1 + ltol), near);
-  const [ia, ib, ic] = lengths.map((l) => {
-    const idx: number[] = [];
-    for (let i = 0; i < pts.dist.length; i++) {
-      const q = pts.dist[i] / l;
-      if (q < 1 + ltol && q > 1 / (1 + ltol)) idx.push(i);
+  const c = mappingCandidates(m, target, ltol, atol);
+  if (!c) return;
+  for (let x = 0; x < c.ia.length; x++)
+    for (let y = 0; y < c.ib.length; y++) {
+      if (!c.gammaOk[x * c.ib.length + y]) continue;
+      for (let z = 0; z < c.ic.length; z++) {
+        const mapping = tripleMapping(c, x, y, z);
+        if (mapping) yield mapping;
+      }
     }
-    return idx;
-  });
-  if (!ia.length || !ib.length || !ic.length) return;
+}
+
+/**
+ * The first mapping `findAllMappings` would yield, or null: the same search without the
+ * generator, which costs far more than the search itself in code that has not been optimised
+ * yet (Niggli reduction runs once per structure, often in cold code).
+ */
+export function firstMapping(m: Mat3, target: readonly number[], ltol: number, atol: number): LatticeMapping | null {
+  const c = mappingCandidates(m, target, ltol, atol);
+  if (!c) return null;
+  for (let x = 0; x < c.ia.length; x++)
+    for (let y = 0; y < c.ib.length; y++) {
+      if (!c.gammaOk[x * c.ib.length + y]) continue;
+      for (let z = 0; z < c.ic.length; z++) {
+        const mapping = tripleMapping(c, x, y, z);
+        if (mapping) return mapping;
+      }
+    }
+  return null;
+}
+
+interface MappingCandidates {
+  pts: { frac: Vec3[]; cart: Vec3[]; dist: number[] };
+  /** Indices of points whose lengths resemble a, b and c. */
+  ia: number[];
+  ib: number[];
+  ic: number[];
+  alphaOk: Uint8Array;
+  betaOk: Uint8Array;
+  gammaOk: Uint8Array;
+}
+
+/** Lattice points with lengths near a, b, c and their pairwise angle tests; null when some length has none. */
+function mappingCandidates(m: Mat3, target: readonly number[], ltol: number, atol: number): MappingCandidates | null {
+  const lengths = [target[0], target[1], target[2]];
+  // An anonymous callback: tsx (esbuild keepNames) wraps each *named* inner closure in a
+  // defineProperty call, a measurable cost on paths run millions of times.
+  const pts = latticePointsInSphere(m, Math.max(lengths[0], lengths[1], lengths[2]) * (1 + ltol), (d) => nearAny(d, lengths, ltol));
+  const ia = nearIndices(pts.dist, lengths[0], ltol);
+  const ib = nearIndices(pts.dist, lengths[1], ltol);
+  const ic = nearIndices(pts.dist, lengths[2], ltol);
+  if (!ia.length || !ib.length || !ic.length) return null;
   const alphaOk = angleTable(pts, ib, ic, target[3], atol);
   const betaOk = angleTable(pts, ia, ic, target[4], atol);
   const gammaOk = angleTable(pts, ia, ib, target[5], atol);
-  for (let x = 0; x < ia.length; x++)
-    for (let y = 0; y < ib.length; y++) {
-      if (!gammaOk[x * ib.length + y]) continue;
-      for (let z = 0; z < ic.length; z++) {
-        if (!alphaOk[y * ic.length + z] || !betaOk[x * ic.length + z]) continue;
-        const scale: Mat3 = [pts.frac[ia[x]], pts.frac[ib[y]], pts.frac[ic[z]]];
-        if (Math.abs(det3(scale)) < 1e-8) continue;
-        yield { aligned: [pts.cart[ia[x]], pts.cart[ib[y]], pts.cart[ic[z]]], scale };
-      }
-    }
+  return { pts, ia, ib, ic, alphaOk, betaOk, gammaOk };
+}
+
+function nearIndices(dist: readonly number[], l: number, ltol: number): number[] {
+  const idx: number[] = [];
+  for (let i = 0; i < dist.length; i++) {
+    const q = dist[i] / l;
+    if (q < 1 + ltol && q > 1 / (1 + ltol)) idx.push(i);
+  }
+  return idx;
+}
+
+/** The mapping of candidate triple (x, y, z) when its α and β pass (γ is tested by the caller) and it is not flat. */
+function tripleMapping(c: MappingCandidates, x: number, y: number, z: number): LatticeMapping | null {
+  const n = c.ic.length;
+  if (!c.alphaOk[y * n + z] || !c.betaOk[x * n + z]) return null;
+  const { frac, cart } = c.pts;
+  const scale: Mat3 = [frac[c.ia[x]], frac[c.ib[y]], frac[c.ic[z]]];
+  if (Math.abs(det3(scale)) < 1e-8) return null;
+  return { aligned: [cart[c.ia[x]], cart[c.ib[y]], cart[c.ic[z]]], scale };
+}
+
+/** Is length d within a factor (1 + ltol) of any of `lengths`? */
+function nearAny(d: number, lengths: readonly number[], ltol: number): boolean {
+  for (const l of lengths) if (d / l < 1 + ltol && d / l > 1 / (1 + ltol)) return true;
+  return false;
 }
 
 /** ok[p·|q|+q] = |angle(p, q) − want| < atol for candidate index lists p, q. */
@@ -233,12 +312,13 @@ export function niggliReduce(m: Mat3, tol = 1e-5): Mat3 {
   const e = tol * Math.cbrt(vol);
   const lll = lllReduce(m).matrix;
   const g = niggliMetric(matmul3(lll, transpose3(lll)), e);
-  const [A, B, C] = [g[0][0], g[1][1], g[2][2]];
-  const [a, b, c] = [Math.sqrt(A), Math.sqrt(B), Math.sqrt(C)];
+  const a = Math.sqrt(g[0][0]);
+  const b = Math.sqrt(g[1][1]);
+  const c = Math.sqrt(g[2][2]);
   const params = [a, b, c, Math.acos(g[1][2] / b / c) * RAD2DEG, Math.acos(g[0][2] / a / c) * RAD2DEG, Math.acos(g[0][1] / a / b) * RAD2DEG];
   const target = latticeParameters(matrixFromParameters(params));
-  for (const { aligned } of findAllMappings(m, target, e, 1))
-    return det3(aligned) > 0 ? aligned : scaleMatrix(aligned, -1);
+  const first = firstMapping(m, target, e, 1);
+  if (first) return det3(first.aligned) > 0 ? first.aligned : scaleMatrix(first.aligned, -1);
   // Numerical corner case: fall back on the LLL basis, which spans the same lattice.
   return det3(lll) > 0 ? lll : scaleMatrix(lll, -1);
 }
@@ -246,9 +326,9 @@ export function niggliReduce(m: Mat3, tol = 1e-5): Mat3 {
 /** The Niggli iteration on a metric tensor (steps A1–A8). */
 function niggliMetric(g0: Mat3, e: number): Mat3 {
   let g = g0;
-  const sign = (x: number) => (Math.abs(x) < e ? 0 : x / Math.abs(x));
   for (let iter = 0; iter < 100; iter++) {
-    let [A, B, C, E, N, Y] = [g[0][0], g[1][1], g[2][2], 2 * g[1][2], 2 * g[0][2], 2 * g[0][1]];
+    // Plain assignments rather than array destructuring, which is slow until optimised.
+    let A = g[0][0], B = g[1][1], C = g[2][2], E = 2 * g[1][2], N = 2 * g[0][2], Y = 2 * g[0][1];
     // As in pymatgen, the A2 test and the sign step below use the values from the top of the
     // iteration even when A1 has just swapped a and b; reproducing this keeps reduced cells
     // (and therefore primitive-cell detection) identical to pymatgen's.
@@ -258,8 +338,13 @@ function niggliMetric(g0: Mat3, e: number): Mat3 {
       g = transform(g, [[-1, 0, 0], [0, 0, -1], [0, -1, 0]]);
       continue;
     }
-    g = signStep(g, sign(E), sign(N), sign(Y));
-    [A, B, C, E, N, Y] = [g[0][0], g[1][1], g[2][2], 2 * g[1][2], 2 * g[0][2], 2 * g[0][1]];
+    g = signStep(g, signTol(E, e), signTol(N, e), signTol(Y, e));
+    A = g[0][0];
+    B = g[1][1];
+    C = g[2][2];
+    E = 2 * g[1][2];
+    N = 2 * g[0][2];
+    Y = 2 * g[0][1];
     if (Math.abs(E) > B + e || (Math.abs(E - B) < e && 2 * N < Y - e) || (Math.abs(E + B) < e && Y < -e)) {
       g = transform(g, [[1, 0, 0], [0, 1, -E / Math.abs(E)], [0, 0, 1]]);
       continue;
@@ -280,6 +365,11 @@ function niggliMetric(g0: Mat3, e: number): Mat3 {
     break;
   }
   return g;
+}
+
+/** Sign of x, zero within ±e. */
+function signTol(x: number, e: number): number {
+  return Math.abs(x) < e ? 0 : x / Math.abs(x);
 }
 
 /** Steps A3/A4: make the off-diagonal signs all positive or all non-positive. */

@@ -72,8 +72,10 @@ export interface PreparedStructure {
   readonly structure: Structure;
   /** Reduced formula with elements sorted alphabetically, e.g. "Fe3Ni". */
   readonly formulaKey: string;
-  /** Niggli (+ primitive) reduced cell, computed on first use. */
+  /** Niggli (+ primitive) reduced cell, computed (after the input checks) on first use. */
   reduced(): RawCell;
+  /** Run the input checks now if they have not run yet. @throws StructureError for invalid input. */
+  validate(): void;
 }
 
 interface Match {
@@ -103,22 +105,29 @@ export class StructureMatcher {
    * @throws StructureError for zero atoms, non-finite coordinates or overlapping atoms.
    */
   prepare(structure: Structure): PreparedStructure {
+    const prepared = this.prepareDeferred(structure);
+    prepared.validate();
+    return prepared;
+  }
+
+  /**
+   * Like `prepare`, but the input checks wait until the reduced cell is first needed (they run
+   * before any lattice work), so bucketing many structures by formula costs only the formula
+   * key. Used for reference sets, where most structures never meet a same-formula query.
+   * @throws StructureError from `reduced()` (or a later `prepare` of the same structure) for invalid input.
+   */
+  prepareDeferred(structure: Structure): PreparedStructure {
     const hit = this.cache.get(structure);
     if (hit) return hit;
-    validateForMatching(structure, this.options.minSeparation);
-    let reduced: RawCell | undefined;
-    const prepared: PreparedStructure = {
-      structure,
-      formulaKey: reducedFormulaKey(structure.species),
-      reduced: () => (reduced ??= this.reduceCell(structure)),
-    };
+    const prepared = new Prepared(structure, this.options.primitiveCell, this.options.minSeparation);
     this.cache.set(structure, prepared);
     return prepared;
   }
 
   /** Wrap an already reduced cell (e.g. loaded from a saved index) without reducing it again. */
   prepareReduced(structure: Structure, reduced: RawCell): PreparedStructure {
-    const prepared: PreparedStructure = { structure, formulaKey: reducedFormulaKey(structure.species), reduced: () => reduced };
+    // A saved index holds cells that were validated when they were reduced.
+    const prepared = new Prepared(structure, this.options.primitiveCell, this.options.minSeparation, reduced);
     this.cache.set(structure, prepared);
     return prepared;
   }
@@ -178,12 +187,6 @@ export class StructureMatcher {
       start = end;
     }
     return groups;
-  }
-
-  private reduceCell(s: Structure): RawCell {
-    const cell: RawCell = { matrix: s.lattice.matrix, species: [...s.species], frac: s.fracCoords.map((f) => [...f] as Vec3) };
-    const niggli = niggliReducedCell(cell);
-    return this.options.primitiveCell ? primitiveCell(niggli) : niggli;
   }
 
   /** pymatgen `_preprocess` + `_match`: scale, decide supercell side and which structure is mapped. */
@@ -264,6 +267,47 @@ export class StructureMatcher {
   }
 }
 
+/**
+ * PreparedStructure as a class with a method rather than an object literal with an arrow
+ * property: under tsx (esbuild keepNames) each named closure costs a defineProperty call.
+ */
+class Prepared implements PreparedStructure {
+  readonly formulaKey: string;
+  private checked: boolean;
+
+  constructor(
+    readonly structure: Structure,
+    private readonly primitive: boolean,
+    private readonly minSeparation: number,
+    private cell?: RawCell,
+  ) {
+    this.formulaKey = reducedFormulaKey(structure.species);
+    this.checked = cell !== undefined;
+  }
+
+  /** Input checks, once. @throws StructureError for invalid input. */
+  validate(): void {
+    if (this.checked) return;
+    validateForMatching(this.structure, this.minSeparation);
+    this.checked = true;
+  }
+
+  reduced(): RawCell {
+    if (!this.cell) {
+      this.validate();
+      this.cell = reduceCell(this.structure, this.primitive);
+    }
+    return this.cell;
+  }
+}
+
+/** Niggli cell, then (optionally) pymatgen's tolerance-based primitive cell. */
+function reduceCell(s: Structure, primitive: boolean): RawCell {
+  const cell: RawCell = { matrix: s.lattice.matrix, species: [...s.species], frac: s.fracCoords.map((f) => [...f] as Vec3) };
+  const niggli = niggliReducedCell(cell);
+  return primitive ? primitiveCell(niggli) : niggli;
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -308,18 +352,33 @@ function latticePointsInSupercell(scale: Mat3, inv: Mat3): Vec3[] {
 /** Integer species ids shared by both structures. */
 function speciesIds(big: readonly string[], small: readonly string[]): { big: Int32Array; small: Int32Array } {
   const ids = new Map<string, number>();
-  const id = (s: string) => {
-    let v = ids.get(s);
-    if (v === undefined) ids.set(s, (v = ids.size));
-    return v;
-  };
-  return { big: Int32Array.from(big, id), small: Int32Array.from(small, id) };
+  // Big first, so ids are numbered in order of first appearance in big, then small.
+  const bigIds = assignIds(big, ids);
+  return { big: bigIds, small: assignIds(small, ids) };
+}
+
+/** Id of each symbol, numbering new symbols in order of appearance (shared map). */
+function assignIds(symbols: readonly string[], ids: Map<string, number>): Int32Array {
+  const out = new Int32Array(symbols.length);
+  for (let i = 0; i < symbols.length; i++) {
+    let v = ids.get(symbols[i]);
+    if (v === undefined) ids.set(symbols[i], (v = ids.size));
+    out[i] = v;
+  }
+  return out;
 }
 
 /** Species ids of the rows (mapped sites) and columns after building the fu-fold supercell of one side. */
 function expandIds(big: Int32Array, small: Int32Array, fu: number, bigSuper: boolean): { rowSp: Int32Array; colSp: Int32Array } {
-  const repeat = (a: Int32Array) => Int32Array.from({ length: a.length * fu }, (_, k) => a[Math.floor(k / fu)]);
-  return bigSuper ? { rowSp: small, colSp: repeat(big) } : { rowSp: repeat(small), colSp: big };
+  return bigSuper ? { rowSp: small, colSp: repeatIds(big, fu) } : { rowSp: repeatIds(small, fu), colSp: big };
+}
+
+/** Each id repeated fu times in a row (the site-major order of supercellCoords). */
+function repeatIds(a: Int32Array, fu: number): Int32Array {
+  if (fu === 1) return a;
+  const out = new Int32Array(a.length * fu);
+  for (let k = 0; k < out.length; k++) out[k] = a[Math.floor(k / fu)];
+  return out;
 }
 
 /** A one-to-one species-preserving assignment exists iff no species has more rows than columns. */

@@ -4,8 +4,11 @@
  * matches it (the first of a set of duplicates counts as unique), and *novel* when no structure
  * of a reference set (MP-20 train by default) matches it.
  *
- * The reference set is held in a `ReferenceIndex`: structures validated and bucketed by reduced
- * formula; each is reduced (primitive + Niggli) once, the first time a query shares its formula. Before the full matcher runs on a
+ * The reference set is held in a `ReferenceIndex`: structures bucketed by reduced formula (the
+ * key comes from the species list alone, so building costs no lattice work); each reference is
+ * validated and reduced (primitive + Niggli) once, the first time a query shares its formula, and
+ * its shape data are cached with it. A query with no same-formula reference (most generated
+ * structures) pays only for its own input checks and formula key. Before the full matcher runs on a
  * pair, cheap filters reject pairs that the matcher would certainly reject — they never change a
  * verdict, they only skip work:
  *  1. Reduced formula differs → StructureMatcher.fit is false by definition (its first test).
@@ -64,11 +67,15 @@ export class ReferenceIndex {
 
   private constructor(readonly matcher: StructureMatcher) {}
 
-  /** Reduce every structure once and bucket it. @throws StructureError for an invalid structure. */
+  /**
+   * Bucket every structure by reduced formula. Checks and reduction are deferred to the first
+   * query that shares a structure's formula; an invalid reference structure raises a
+   * StructureError (naming its id) then, not here.
+   */
   static build(structures: readonly Structure[], options: ReferenceIndexOptions = {}): ReferenceIndex {
     const index = new ReferenceIndex(toMatcher(options.matcher));
     structures.forEach((s, i) => {
-      index.add(options.ids?.[i] ?? String(s.properties.material_id ?? i), index.matcher.prepare(s));
+      index.add(options.ids?.[i] ?? String(s.properties.material_id ?? i), index.matcher.prepareDeferred(s));
       options.onProgress?.(i + 1, structures.length);
     });
     return index;
@@ -95,8 +102,16 @@ export class ReferenceIndex {
     this.count++;
   }
 
+  /** Shape of a reference entry; its first call also validates and reduces the entry. */
   private shapeOf(e: Entry): Shape {
-    return (e.shape ??= shapeOf(e.prepared.reduced(), this.matcher.options.scale));
+    if (e.shape) return e.shape;
+    try {
+      e.prepared.validate();
+    } catch (err) {
+      if (!(err instanceof StructureError)) throw err;
+      throw new StructureError(`Reference structure ${e.id} is invalid: ${err.message} (fix or drop it from the reference set and rebuild the index).`);
+    }
+    return (e.shape = shapeOf(e.prepared.reduced(), this.matcher.options.scale));
   }
 
   /** Ids of the reference structures that match `structure` (all of them, in index order). */
@@ -161,16 +176,14 @@ export function isNovel(generated: readonly Structure[], index: ReferenceIndex):
 export function isUnique(generated: readonly Structure[], matcher: StructureMatcher | StructureMatcherOptions = {}): boolean[] {
   const m = toMatcher(matcher);
   const prepared = generated.map((g) => m.prepare(g));
-  const shapes = new Map<number, Shape>();
-  const shape = (i: number) => {
-    let s = shapes.get(i);
-    if (!s) shapes.set(i, (s = shapeOf(prepared[i].reduced(), m.options.scale)));
-    return s;
-  };
+  const shapes: (Shape | undefined)[] = [];
   const byFormula = new Map<string, number[]>();
   return prepared.map((p, i) => {
     const earlier = byFormula.get(p.formulaKey) ?? [];
-    const dup = earlier.some((j) => sameSiteCount(shape(j), shape(i), m) && mayMatch(shape(j), shape(i), m) && m.fitPrepared(prepared[j], p));
+    const dup = earlier.some((j) => {
+      const [sj, si] = [(shapes[j] ??= shapeOf(prepared[j].reduced(), m.options.scale)), (shapes[i] ??= shapeOf(p.reduced(), m.options.scale))];
+      return sameSiteCount(sj, si, m) && mayMatch(sj, si, m) && m.fitPrepared(prepared[j], p);
+    });
     byFormula.set(p.formulaKey, [...earlier, i]);
     return !dup;
   });
@@ -205,8 +218,12 @@ function shapeOf(cell: RawCell, scaled: boolean): Shape {
 function mayMatch(searched: Shape, target: Shape, matcher: StructureMatcher): boolean {
   if (matcher.options.attemptSupercell || matcher.options.allowSubset) return true;
   const f = (1 + matcher.options.ltol) * (1 + 1e-9);
-  const ok = (a: Shape, b: Shape) => a.minima.every((l, i) => l < f * b.lengths[i]);
-  return ok(searched, target) && (!matcher.options.symmetric || ok(target, searched));
+  return minimaFit(searched, target, f) && (!matcher.options.symmetric || minimaFit(target, searched, f));
+}
+
+/** λᵢ(searched) < f·Lᵢ(target) for i = 1..3. */
+function minimaFit(searched: Shape, target: Shape, f: number): boolean {
+  return searched.minima[0] < f * target.lengths[0] && searched.minima[1] < f * target.lengths[1] && searched.minima[2] < f * target.lengths[2];
 }
 
 /**

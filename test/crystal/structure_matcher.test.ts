@@ -5,6 +5,8 @@ import { StructureError } from "../../src/crystal/errors.ts";
 import { Lattice } from "../../src/crystal/lattice.ts";
 import { Structure } from "../../src/crystal/structure.ts";
 import { StructureMatcher } from "../../src/crystal/structure_matcher.ts";
+import { latticePointsInSphere, reciprocalLengths } from "../../src/crystal/matcher_lattice.ts";
+import { det3, type Mat3 } from "../../src/crystal/linalg.ts";
 import { loadMp20 } from "./matcher_data.ts";
 import { buildPair, camelOptions, mulberry32, perturb, supercell, type PairSpec, type PymatgenOptions } from "./matcher_pairs.ts";
 
@@ -139,6 +141,49 @@ test("bad input raises StructureError", () => {
   assert.throws(() => m.fit(nan, s), isStructureError);
   assert.throws(() => new StructureMatcher({ ltol: -1 }), isStructureError);
   assert.throws(() => new StructureMatcher({ allowSubset: true, attemptSupercell: true }), isStructureError);
+});
+
+/**
+ * Independent reference for latticePointsInSphere: scan the whole box |n_i| ≤ nmax_i (no pruning),
+ * keep points strictly inside the sphere, order by pymatgen's cube index, newest first in a cube.
+ */
+function boxScan(m: Mat3, r: number): number[][] {
+  const lim = r + 1e-8;
+  const edge = r < 0.1 ? 0.1 : r;
+  const ncube = Math.ceil((2 * r + 2e-8) / edge);
+  const nmax = reciprocalLengths(m).map((x) => Math.ceil((r * x) / (2 * Math.PI) + 1e-9));
+  const found: { key: number; seq: number; p: number[] }[] = [];
+  for (let i = -nmax[0]; i <= nmax[0]; i++)
+    for (let j = -nmax[1]; j <= nmax[1]; j++)
+      for (let k = -nmax[2]; k <= nmax[2]; k++) {
+        const [x, y, z] = [0, 1, 2].map((l) => i * m[0][l] + j * m[1][l] + k * m[2][l]);
+        const d2 = x * x + y * y + z * z;
+        if (!(d2 < r * r + 1e-8 && Math.abs(x) < lim && Math.abs(y) < lim && Math.abs(z) < lim)) continue;
+        const cube = [x, y, z].map((v) => Math.floor((v + lim + 1e-8) / edge));
+        found.push({ key: (cube[0] * ncube + cube[1]) * ncube + cube[2], seq: found.length, p: [i, j, k] });
+      }
+  return found.sort((a, b) => a.key - b.key || b.seq - a.seq).map((f) => f.p);
+}
+
+test("latticePointsInSphere (pruned scan) equals a full box scan, order included, on skewed cells", () => {
+  const rand = mulberry32(11);
+  const cells: Mat3[] = [
+    [[1, 0, 0], [10, 1, 0], [7, 5, 1]],
+    [[3, 0, 0], [1.5, 2.598, 0], [0, 0, 5]],
+    ...rows.slice(0, 40).map((r) => r.structure.lattice.matrix as Mat3),
+  ];
+  for (let t = 0; t < 40; t++) cells.push([0, 1, 2].map(() => [0, 1, 2].map(() => (rand() - 0.5) * 8)) as Mat3);
+  let points = 0;
+  for (const m of cells) {
+    if (Math.abs(det3(m)) < 1) continue; // near-flat random cells have huge boxes; left-handed ones are kept
+    const longest = Math.max(...m.map((v) => Math.hypot(v[0], v[1], v[2])));
+    for (const r of [longest * (1 + 1e-5), longest * 1.2, 2.7]) {
+      const want = boxScan(m, r);
+      points += want.length;
+      assert.equal(latticePointsInSphere(m, r).frac, want, `cell ${JSON.stringify(m)}, r = ${r}`);
+    }
+  }
+  assert.ok(points > 1000, `${points} points compared`);
 });
 
 test.run();

@@ -93,4 +93,19 @@ test("invalid generated structures raise StructureError", () => {
   assert.throws(() => isUnique([overlap]), (e: unknown) => e instanceof StructureError);
 });
 
+test("an invalid reference is checked when a same-formula query first needs it, and named", () => {
+  const bad = new Structure(Lattice.cubic(4), ["Na", "Cl"], [[0, 0, 0], [0, 0, 0.001]], { properties: { material_id: "bad-1" } });
+  const good = new Structure(Lattice.cubic(5.6), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]);
+  const index = ReferenceIndex.build([bad, ...train.slice(0, 5).map((r) => r.structure)]);
+  assert.equal(index.size, 6, "building buckets without checking");
+  const other = train[0].structure;
+  assert.equal(index.isNovel(other), false, "a query of another formula never touches the bad entry");
+  assert.throws(
+    () => index.isNovel(good),
+    (e: unknown) => e instanceof StructureError && e.message.includes("bad-1") && e.message.includes("overlap"),
+  );
+  // The deferred entry shares the matcher's cache: a direct fit of the same object still checks it.
+  assert.throws(() => index.matcher.fit(good, bad), (e: unknown) => e instanceof StructureError);
+});
+
 test.run();
