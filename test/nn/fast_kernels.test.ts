@@ -87,6 +87,19 @@ test("matMul: batched and broadcast batch shapes", async () => {
   await compare("rank 2 · rank 3", (x, y) => tf.matMul(x!, y!), [[5, 8], [3, 8, 6]]);
 });
 
+test("matMul: batched right operand, every transpose combination, attention sizes", async () => {
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    for (const n of [3, 4, 7]) {
+      const a = ta ? [2, 3, 9, 5] : [2, 3, 5, 9];
+      const b = tb ? [2, 3, n, 9] : [2, 3, 9, n];
+      await compare(`batched ${n} ta=${ta} tb=${tb}`, (x, y) => tf.matMul(x!, y!, ta, tb), [a, b]);
+    }
+  }
+  // Attention-sized: [B, H, N, d] · [B, H, d, N].
+  await compare("attention scores", (x, y) => tf.matMul(x!, y!), [[2, 8, 20, 32], [2, 8, 32, 20]]);
+  await compare("single left matrix, batched right", (x, y) => tf.matMul(x!, y!, true, false), [[9, 5], [4, 9, 6]]);
+});
+
 test("matMul: Linear on [batch, tokens, width] activations (3-D · 2-D)", async () => {
   await compare("3-D · 2-D", (x, y) => tf.matMul(x!, y!), [[4, 6, 16], [16, 12]]);
   await compare("4-D · 2-D tb", (x, y) => tf.matMul(x!, y!, false, true), [[2, 3, 5, 16], [12, 16]]);
