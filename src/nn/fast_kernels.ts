@@ -7,7 +7,9 @@
  * - BatchMatMul / _FusedMatMul: XNNPACK's GEMM serves only non-transposed operands; with
  *   `transposeA`/`transposeB` (every matMul gradient: dA = dY·Bᵀ, dB = Aᵀ·dY) wasm fell
  *   back to a loop 15–170x slower. Now: explicit transpose + plain GEMM, and batched
- *   left operands against a single matrix are flattened into one GEMM (below).
+ *   left operands against a single matrix are flattened into one GEMM (below). Batched
+ *   right operands (attention) go to our f32x4 kernel (kernels/wasm_simd/, 6–14x faster
+ *   than wasm's scalar loop there), with its own tests in test/nn/simd_bmm.test.ts.
  * - Transpose: rank-5 permutations (the [B,N,3,H,d] → [3,B,H,N,d] q/k/v split) took
  *   ~200 ms each in wasm's generic loop; now reduced and done as rank-≤4 moves.
  * - Identity / Cast, Slice / SplitV / Unpack, Sum over leading axes, Square / Neg /
@@ -24,13 +26,15 @@ import { JS_LOOPS, negKernel, smallTensorKernel, squareKernel } from "./kernels/
 import { sumKernel } from "./kernels/reduce.ts";
 import { geluGradient, geluKernels } from "./kernels/gelu.ts";
 import { layerNormGradient, layerNormKernels } from "./kernels/layer_norm.ts";
+import { simdBatchMatMul } from "./kernels/wasm_simd/batch_mat_mul.ts";
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type WasmBackend = tf.KernelBackend;
 
 /** Replacement kernel factories by kernel name (wasm only). */
 const WRAPPERS: Readonly<Record<string, (original: tf.KernelFunc) => tf.KernelFunc>> = {
-  BatchMatMul: plainOperandMatMul,
+  // Batched right operands (attention) → our f32x4 kernel (kernels/wasm_simd/), the rest as below.
+  BatchMatMul: (original) => simdBatchMatMul(plainOperandMatMul(original)),
   _FusedMatMul: plainOperandMatMul,
   Transpose: stepwiseTranspose,
   Identity: identityKernel,
@@ -107,9 +111,9 @@ function batchSize(x: tf.TensorInfo): number {
  * matrix (batch size 1): transposed operands are transposed explicitly first, and a
  * batched left operand ([..., m, k], not transposed) is viewed as one [batch·m, k] matrix
  * — what a Linear layer on [batch, tokens, width] activations needs. Products with a
- * batched right operand (attention) keep tfjs's own kernel: it loops over the batch either
- * way, and is no slower with the transpose flags there. (A JS loop computing four outputs
- * per loaded element was tried for them and measured no faster than that scalar wasm loop.)
+ * batched right operand (attention) are taken before this by `simdBatchMatMul`; the ones
+ * it declines reach tfjs's own kernel here. (A JS loop computing four outputs per loaded
+ * element was tried for them and measured no faster than that scalar wasm loop.)
  */
 function plainOperandMatMul(original: tf.KernelFunc): tf.KernelFunc {
   return (args: KernelArgs) => {
