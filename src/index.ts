@@ -129,6 +129,8 @@ export {
   type LayerNormOptions,
   type MLPOptions,
 } from "./nn/layers.ts";
+export { layerNorm } from "./nn/kernels/layer_norm.ts";
+export { simdBatchMatMulInfo, setSimdBatchMatMulEnabled, type SimdBatchMatMulInfo } from "./nn/kernels/wasm_simd/batch_mat_mul.ts";
 export { MultiHeadSelfAttention, type AttentionOptions } from "./nn/attention.ts";
 export { TransformerBlock, type TransformerBlockOptions } from "./nn/transformer.ts";
 export { DiTBlock, FinalLayer, modulate, type DiTBlockOptions } from "./nn/dit_block.ts";
@@ -190,6 +192,9 @@ export {
   MetricsResult,
   METRIC_NAMES,
   datasetFolderName,
+  ENERGY_MODEL_NAMES,
+  type EnergyModelName,
+  type FeaturizerSource,
   type MetricName,
   type MetricsOptions,
   type MetricsRow,
@@ -214,6 +219,8 @@ export {
   referenceFeatures,
   featureCacheDir,
   stackFeatures,
+  vaeFeaturizers,
+  vaeWeightsId,
   type Featurizer,
   type VaeLike,
   type FeatureMatrix,
@@ -234,7 +241,7 @@ export {
   type GraphBatch,
 } from "./metrics/crystal_graph.ts";
 export { CGCNN, CGConv, DEFAULT_CGCNN, checkCGCNNConfig, gatherRows, segmentSum, graphTensors, disposeGraphTensors, type CGCNNConfig, type GraphTensors } from "./metrics/cgcnn.ts";
-export { CgcnnEnergyModel, DEFAULT_ENERGY_PREDICTOR_DIR } from "./metrics/cgcnn_energy_model.ts";
+export { CgcnnEnergyModel, DEFAULT_ENERGY_PREDICTOR_DIR, type CgcnnEnergyModelOptions } from "./metrics/cgcnn_energy_model.ts";
 
 // --- rl_module ---
 export {
@@ -295,6 +302,7 @@ export {
 export {
   RLModule,
   rlModuleFactory,
+  rawWeightedTotals,
   type RLModuleOptions,
   type LossTerms,
   type LossResult,
@@ -304,7 +312,7 @@ export {
   type SchedulerFactory,
 } from "./rl_module/rl_module.ts";
 export { resolveRLConfigs, resolveSamplingConfigs, RL_CONFIG_DEFAULTS, SAMPLING_DEFAULTS, type RLConfigs, type SamplingConfigs } from "./rl_module/rl_configs.ts";
-export { innerBatches, repeatPrompts, trajectoryLogProbs, selectTrajectoryRows, disposeTrajectory, type Trajectory, type RolloutInput } from "./rl_module/trajectory.ts";
+export { innerBatches, repeatPrompts, trajectoryLogProbs, selectTrajectoryRows, disposeTrajectory, stackSteps, type StackedSteps, type Trajectory, type RolloutInput } from "./rl_module/trajectory.ts";
 
 // --- config ---
 export { ConfigError } from "./config/errors.ts";
@@ -342,7 +350,18 @@ export { closestMatches, didYouMean } from "./config/suggest.ts";
 
 // --- vae_module ---
 export { VAEModule, LOGVAR_RANGE, type EncodeOutput, type VAEStepResult, type TrainingStepOptions } from "./vae_module/vae_module.ts";
-export { resolveVAEConfig, vaeConfigFromYaml, vaeConfigToYaml, VAE_DEFAULTS, type VAEConfig, type VAELossWeights } from "./vae_module/config.ts";
+export {
+  resolveVAEConfig,
+  vaeConfigFromYaml,
+  vaeConfigToYaml,
+  vaeConfigFromModuleConfig,
+  checkStackConfig,
+  VAE_DEFAULTS,
+  VAE_MODULE_KEYS,
+  type VAEConfig,
+  type VAELossWeights,
+} from "./vae_module/config.ts";
+export { vaeModuleFactory, transformerStackFactory } from "./vae_module/vae_targets.ts";
 export { CrystalEncoder, TransformerStack } from "./vae_module/encoder.ts";
 export { CrystalDecoder, type VAEPredictions } from "./vae_module/decoder.ts";
 export { vaeLosses, VAE_LOSS_NAMES, type VAELossName, type VAELossTensors } from "./vae_module/losses.ts";
@@ -424,7 +443,9 @@ export {
   diffusionFromYaml,
   diffusionToYaml,
   createDiffusionOptions,
+  conditionModuleFromYaml,
   DIFFUSION_DEFAULTS,
+  LDM_MODULE_KEYS,
   type LDMHparams,
   type DiffusionSettings,
 } from "./ldm_module/ldm_config.ts";
@@ -453,6 +474,8 @@ export {
   type EvaluateOptions as GenerationEvaluateOptions,
 } from "./ldm_module/evaluate.ts";
 export { ldmTrainSettings, type LDMTrainSettings } from "./ldm_module/train_config.ts";
+export { ldmModuleFactory, ditFactory } from "./ldm_module/ldm_targets.ts";
+export { conditionValues, batchConditionValues } from "./ldm_module/condition_data.ts";
 
 // --- notebook ---
 export { dfToHtml, escapeHtml, formatCell, formatNumber, type DataFrameLike, type TableInput, type TableOptions } from "./notebook/html_table.ts";
@@ -469,6 +492,7 @@ export { componentColor, componentKey, seriesColor } from "./notebook/colors.ts"
 export { unitFor, axisTitle } from "./notebook/units.ts";
 export { rewardDecompositionFigure, normalizationFigure, advantagesByGroupFigure } from "./notebook/reward_figures.ts";
 export { perTimestepFigure, trainingCurvesFigure, readMetricsJsonl, ema, type PerTimestepSeries } from "./notebook/training_figures.ts";
+export { hullRows, hullSummary, eAboveHullFigure, type HullRow } from "./notebook/energy_views.ts";
 export {
   componentStageRows,
   componentTable,

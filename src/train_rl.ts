@@ -21,6 +21,7 @@
  */
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { initBackend } from "./nn/backend.ts";
 import { tf } from "./nn/tf.ts";
 import { Rng, type RngState } from "./nn/rng.ts";
@@ -112,7 +113,8 @@ async function validateAndSave(run: Run): Promise<string | null> {
   logRecord(run, "val", val);
   const value = val[run.s.monitor];
   if (value === undefined) throw new ConfigError(`validation reports no "${run.s.monitor}"; monitor one of ${Object.keys(val).join(", ")}.`, "callbacks.early_stopping.monitor");
-  console.log(`\nstep ${run.step}: ${run.s.monitor} ${value.toFixed(4)} (best ${run.best.toFixed(4)})`);
+  const best = Number.isFinite(run.best) ? `best so far ${run.best.toFixed(4)}` : "first validation since the start";
+  console.log(`\nstep ${run.step}: ${run.s.monitor} ${value.toFixed(4)} (${best})`);
   if (improves(value, run.best, run.s.mode)) {
     run.best = value;
     run.staleValidations = 0;
@@ -137,9 +139,19 @@ function progress(run: Run, t0: number, startStep: number, record: StepRecord): 
   else console.log(text);
 }
 
+/** The untrained policy's validation (step 0 of a fresh run): the baseline every later `val/*` is compared with. */
+async function baselineValidation(run: Run): Promise<void> {
+  const batch = toTensors(run.val);
+  const val = await run.rl.validationStep(batch, { seed: run.s.seed }).finally(() => disposeBatch(batch));
+  logRecord(run, "val", val);
+  console.log(`step 0: ${run.s.monitor} ${val[run.s.monitor]?.toFixed(4)} (baseline, before any update)`);
+}
+
 async function trainLoop(run: Run): Promise<string> {
   const t0 = performance.now();
   const start = run.step;
+  // Validation draws from its own fixed-seed generator, so this changes no training number.
+  if (start === 0) await baselineValidation(run);
   for (const host of run.train.forever()) {
     if (run.step >= run.s.maxSteps) return "max_steps reached";
     const batch = toTensors(host);
@@ -168,28 +180,57 @@ function handleInterrupts(run: Run): void {
   });
 }
 
-async function main(): Promise<void> {
-  const cli = parseCliArgs(process.argv.slice(2));
-  if (cli.help) {
-    console.log("usage: npm run train:rl -- [experiment=mp_20/rl_dng] [key.sub=value ...] [ckpt_path=DIR] [--cfg job]");
-    return;
-  }
-  const config = composeConfig({ configName: cli.configName ?? "train_rl", configDir: cli.configDir, overrides: cli.overrides });
-  if (cli.printConfig) {
-    console.log(configToYaml(config));
-    return;
-  }
+/** What a finished train_rl run reports. */
+export interface TrainRLResult {
+  /** Why it stopped (max_steps, early stopping, interrupt, data exhausted). */
+  reason: string;
+  step: number;
+  outputDir: string;
+  metricsPath: string;
+  checkpointDir: string;
+}
+
+/**
+ * Runs train_rl on a composed config (the CLI's work without the argument parsing and the
+ * process exit): backend, set-up (or resume), training loop, final checkpoint.
+ */
+export async function runTrainRL(config: ConfigObject): Promise<TrainRLResult> {
   const info = await initBackend();
   console.log(`backend ${info.backend} (${info.threads} threads)`);
   const run = await setUp(config);
   handleInterrupts(run);
-  const why = await trainLoop(run);
-  if (!run.interrupted && run.step % run.s.valEvery !== 0) await save(run, "last");
-  console.log(`\nstopping: ${why} (step ${run.step}); outputs in ${run.s.outputDir}`);
-  process.exit(0);
+  try {
+    const reason = await trainLoop(run);
+    if (!run.interrupted && run.step % run.s.valEvery !== 0) await save(run, "last");
+    return { reason, step: run.step, outputDir: run.s.outputDir, metricsPath: run.s.metricsPath, checkpointDir: run.s.checkpointDir };
+  } finally {
+    run.rl.dispose();
+  }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
-  process.exit(1);
-});
+/** The command line: `train_rl [experiment=...] [key=value ...] [ckpt_path=DIR] [--cfg job]`. */
+export async function trainRLCli(argv: string[]): Promise<TrainRLResult | null> {
+  const cli = parseCliArgs(argv);
+  if (cli.help) {
+    console.log("usage: npm run train:rl -- [experiment=mp_20/rl_dng] [key.sub=value ...] [ckpt_path=DIR] [--cfg job]");
+    return null;
+  }
+  const config = composeConfig({ configName: cli.configName ?? "train_rl", configDir: cli.configDir, overrides: cli.overrides });
+  if (cli.printConfig) {
+    console.log(configToYaml(config));
+    return null;
+  }
+  const result = await runTrainRL(config);
+  console.log(`\nstopping: ${result.reason} (step ${result.step}); outputs in ${result.outputDir}`);
+  return result;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  trainRLCli(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
+      process.exit(1);
+    },
+  );
+}

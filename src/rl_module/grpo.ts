@@ -14,7 +14,8 @@
  *
  * `log p_ref` is the rollout policy's log-prob (the seed) or a frozen reference policy's.
  * {@link grpoObjective} returns every term, so a trainer logs exactly what it optimises.
- * `RLModule.calculateLoss` calls it once per diffusion step.
+ * `RLModule.calculateLoss` calls it once per diffusion step (several steps share one
+ * stacked model call, but each keeps its own terms).
  */
 import { tf } from "../nn/tf.ts";
 import { RLError } from "../crystal/errors.ts";

@@ -27,6 +27,12 @@ export interface RLConfigs {
   klReference: "rollout" | "reference";
   /** max_grad_norm (ours; the seed hard-codes 1.0). */
   maxGradNorm: number;
+  /**
+   * loss_chunk_steps (ours): diffusion steps replayed in one stacked forward/backward by
+   * `calculateLoss` (steps × inner-batch rows per pass; 0 = all stochastic steps at once).
+   * The gradient does not depend on it (Σ_i loss_i/T is linear); only speed and memory do.
+   */
+  lossChunkSteps: number;
 }
 
 export const RL_CONFIG_DEFAULTS: Readonly<RLConfigs> = Object.freeze({
@@ -39,6 +45,7 @@ export const RL_CONFIG_DEFAULTS: Readonly<RLConfigs> = Object.freeze({
   lossType: "grpo",
   klReference: "rollout",
   maxGradNorm: 1.0,
+  lossChunkSteps: 10,
 });
 
 const RL_KEYS: Record<string, keyof RLConfigs> = {
@@ -51,6 +58,7 @@ const RL_KEYS: Record<string, keyof RLConfigs> = {
   loss_type: "lossType",
   kl_reference: "klReference",
   max_grad_norm: "maxGradNorm",
+  loss_chunk_steps: "lossChunkSteps",
 };
 
 /** `sampling_configs` (seed keys; passed to LDMModule.sample as they are). */
@@ -92,6 +100,9 @@ function checkRLConfigs(c: RLConfigs, path: string): RLConfigs {
   }
   for (const f of ["numGroupSamples", "numInnerBatch"] as const) {
     if (!Number.isInteger(c[f]) || c[f] < 1) throw new ConfigError(`must be a positive integer, got ${JSON.stringify(c[f])}.`, `${path}.${snake(f)}`);
+  }
+  if (!Number.isInteger(c.lossChunkSteps) || c.lossChunkSteps < 0) {
+    throw new ConfigError(`must be an integer ≥ 0 (diffusion steps per loss pass; 0 = all at once), got ${JSON.stringify(c.lossChunkSteps)}.`, `${path}.loss_chunk_steps`);
   }
   if (typeof c.groupRewardNorm !== "boolean") throw new ConfigError(`must be true or false.`, `${path}.group_reward_norm`);
   if (!LOSS_TYPES.has(c.lossType)) throw new ConfigError(`unknown loss type "${c.lossType}"; use one of ${[...LOSS_TYPES.keys()].join(", ")}.`, `${path}.loss_type`);

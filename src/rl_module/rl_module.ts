@@ -14,8 +14,10 @@
  *   3. rewards: decode, score with the ReinforceReward, normalise the totals per group
  *      (`group_reward_norm`) or over the batch → advantages;
  *   4. for each of `num_inner_batch` consecutive mini-batches: replay every stochastic step
- *      with gradients (`calculateLoss`: the GRPO loss of grpo.ts, backward per step, scaled by
- *      1/T_active, gradients accumulated), clip the global grad norm to 1, optimizer step;
+ *      with gradients (`calculateLoss`: the GRPO loss of grpo.ts per step, scaled by 1/T_active
+ *      and summed; `loss_chunk_steps` steps are stacked along the batch axis into one
+ *      forward/backward, which gives the seed's per-step-backward gradients in fewer, larger
+ *      passes), clip the global grad norm to 1, optimizer step;
  *   5. scheduler step.
  * The VAE is frozen (not a child module); only `ldm.denoiser.*` is trained.
  *
@@ -26,7 +28,11 @@
  *   - the run's `seed` is applied: every random draw comes from one seeded generator;
  *   - ratio, log-ratio, clip fraction, KL, entropy and loss are logged for every step and as
  *     means (the seed keeps the last step's ratio only);
- *   - CreativityReward with no positive AMD distance has a defined value (components.ts).
+ *   - CreativityReward with no positive AMD distance has a defined value (components.ts);
+ *   - rewards see the LDM's VAE (reward context `vae`), so the diversity MMDs use the seed's
+ *     VAE features;
+ *   - besides the seed's `train/reward` (batch mean of the normalised total, which hardly moves)
+ *     the record holds `train/reward_raw` (Σ weight × raw, comparable across steps).
  */
 import { existsSync } from "node:fs";
 import { tf } from "../nn/tf.ts";
@@ -45,7 +51,7 @@ import { ReinforceReward, type RewardDecomposition } from "./reward.ts";
 import { calculateLogProb, grpoObjective, tokenCounts, type GrpoTerms } from "./grpo.ts";
 import { resolveRLConfigs, resolveSamplingConfigs, rlConfigsToYaml, type RLConfigs, type SamplingConfigs } from "./rl_configs.ts";
 import {
-  disposeTrajectory, innerBatches, repeatPrompts, selectTrajectoryRows, stepOf, trajectoryLogProbs,
+  disposeTrajectory, innerBatches, repeatPrompts, selectTrajectoryRows, stackSteps, stepOf, trajectoryLogProbs,
   type RolloutInput, type Trajectory,
 } from "./trajectory.ts";
 
@@ -191,7 +197,7 @@ export class RLModule {
     const n = batchGen.structures.length;
     if (n % G !== 0) throw new RLError(`computeRewards: ${n} samples do not split into groups of num_group_samples = ${G}; pass a rollout's batchGen.`);
     const groups = this.rlConfigs.groupRewardNorm ? { groupSize: G } : {};
-    const decomposition = await this.rewardFn.decompose(this.rewardFn.context(batchGen.structures, batchGen), groups);
+    const decomposition = await this.rewardFn.decompose(this.rewardFn.context(batchGen.structures, batchGen, { vae: this.ldm.vae }), groups);
     const rewards = decomposition.total;
     const advantages = this.rewardFn.normalize(rewards, groups);
     const bad = advantages.findIndex((a) => !Number.isFinite(a));
@@ -210,21 +216,31 @@ export class RLModule {
 
   /** log p [B] of step i of `t` (z_{i+1} given z_i) under `denoiser` (differentiable). */
   stepLogProb(denoiser: DiT, t: Trajectory, i: number): tf.Tensor1D {
+    return tf.tidy(() => tf.squeeze(this.stepsLogProb(denoiser, t, [i]), [0]) as tf.Tensor1D);
+  }
+
+  /**
+   * log p [K, B] of steps `steps` of `t` under `denoiser`, from ONE model call over the K·B
+   * stacked rows (trajectory.ts `stackSteps`): a small policy on a CPU is bound by per-op
+   * overhead, so K steps in one pass cost far less than K passes. Differentiable.
+   */
+  stepsLogProb(denoiser: DiT, t: Trajectory, steps: readonly number[]): tf.Tensor2D {
     return tf.tidy(() => {
-      const x = stepOf(t.zs, i);
-      const idx = new Int32Array(x.shape[0]).fill(t.timesteps[i]);
-      const call = { mask: t.mask, modelKwargs: { y: t.y } };
-      const model = this.policyModel(denoiser, t.y);
+      const s = stackSteps(t, steps);
+      const call = { mask: s.mask, modelKwargs: { y: s.y } };
+      const model = this.policyModel(denoiser, s.y);
       const d = this.samplingDiffusion;
-      const step = this.samplingConfigs.sampler === "ddim" ? d.ddimStepMeanStd(model, x, idx, { ...call, eta: this.samplingConfigs.eta }) : d.pStepMeanStd(model, x, idx, call);
-      return calculateLogProb(stepOf(t.zs, i + 1), step.mean, step.std, t.mask);
+      const step = this.samplingConfigs.sampler === "ddim" ? d.ddimStepMeanStd(model, s.x, s.timesteps, { ...call, eta: this.samplingConfigs.eta }) : d.pStepMeanStd(model, s.x, s.timesteps, call);
+      return tf.reshape(calculateLogProb(s.next, step.mean, step.std, s.mask), [steps.length, t.zs.shape[1]]) as tf.Tensor2D;
     });
   }
 
   /**
-   * Replays every stochastic step of `trajectory` with gradients: per step, the GRPO loss
-   * (grpo.ts) is backpropagated scaled by 1/T_active and the gradients are accumulated.
-   * Returns the gradients (not applied) and every term per step and averaged.
+   * Replays every stochastic step of `trajectory` with gradients and returns the gradients of
+   * Σ_i loss_i / T_active (not applied) and every term per step and averaged. Steps are replayed
+   * `loss_chunk_steps` at a time, stacked along the batch axis into one forward/backward: the
+   * objective is a sum over steps, so the gradient equals per-step backward + accumulation (the
+   * seed's loop), in fewer, larger passes.
    */
   calculateLoss(trajectory: Trajectory, advantages: readonly number[]): LossResult {
     const B = trajectory.zs.shape[1];
@@ -236,9 +252,9 @@ export class RLModule {
     const grads: GradMap = new Map();
     const steps: LossResult["steps"] = [];
     try {
-      for (const i of stepsToRun) {
-        const terms = this.accumulateStep(trajectory, i, adv, tokens, 1 / stepsToRun.length, grads);
-        steps.push({ ...terms, step: i, timestep: this.samplingDiffusion.timestepMap[trajectory.timesteps[i]] });
+      for (const chunk of chunksOf(stepsToRun, this.rlConfigs.lossChunkSteps)) {
+        const terms = this.accumulateChunk(trajectory, chunk, adv, tokens, 1 / stepsToRun.length, grads);
+        chunk.forEach((i, k) => steps.push({ ...terms[k], step: i, timestep: this.samplingDiffusion.timestepMap[trajectory.timesteps[i]] }));
       }
     } catch (e) {
       disposeGrads(grads);
@@ -250,25 +266,29 @@ export class RLModule {
     return { grads, steps, mean };
   }
 
-  /** One step's backward pass: adds ∇(loss_i·scale) into `acc`, returns the step's terms. */
-  private accumulateStep(t: Trajectory, i: number, adv: tf.Tensor1D, tokens: tf.Tensor1D, scale: number, acc: GradMap): LossTerms {
+  /** One backward pass over the steps `chunk`: adds ∇(Σ_k loss_k·scale) into `acc`, returns each step's terms. */
+  private accumulateChunk(t: Trajectory, chunk: readonly number[], adv: tf.Tensor1D, tokens: tf.Tensor1D, scale: number, acc: GradMap): LossTerms[] {
     const ref = this.refDenoiser;
-    const refLogProbs = ref ? this.stepLogProb(ref, t, i) : undefined;
-    const oldLogProbs = stepOf(t.logProbs, i);
-    let kept: GrpoTerms | null = null;
+    const refLogProbs = ref ? this.stepsLogProb(ref, t, chunk) : undefined;
+    const oldLogProbs = tf.gather(t.logProbs, [...chunk]) as tf.Tensor2D;
+    const kept: GrpoTerms[] = [];
     const { loss, grads } = valueAndGrads(this.ldm, () => {
-      const terms = grpoObjective({
-        currentLogProbs: this.stepLogProb(this.ldm.denoiser, t, i), oldLogProbs, advantages: adv, tokens, refLogProbs,
-        clipRatio: this.rlConfigs.clipRatio, klWeight: this.rlConfigs.klWeight, entropyWeight: this.rlConfigs.entropyWeight, lossType: this.rlConfigs.lossType,
+      const current = this.stepsLogProb(this.ldm.denoiser, t, chunk);
+      const losses = chunk.map((_, k) => {
+        const terms = grpoObjective({
+          currentLogProbs: rowOf(current, k), oldLogProbs: stepOf(oldLogProbs, k), advantages: adv, tokens, refLogProbs: refLogProbs && stepOf(refLogProbs, k),
+          clipRatio: this.rlConfigs.clipRatio, klWeight: this.rlConfigs.klWeight, entropyWeight: this.rlConfigs.entropyWeight, lossType: this.rlConfigs.lossType,
+        });
+        kept.push(Object.fromEntries(TERM_KEYS.map((key) => [key, tf.keep(terms[key])])) as unknown as GrpoTerms);
+        return terms.loss;
       });
-      kept = Object.fromEntries(TERM_KEYS.map((k) => [k, tf.keep(terms[k])])) as unknown as GrpoTerms;
-      return tf.mul(terms.loss, scale) as tf.Scalar;
+      return tf.mul(tf.addN(losses), scale) as tf.Scalar;
     });
-    const terms = kept as unknown as GrpoTerms;
-    const values = Object.fromEntries(TERM_KEYS.map((k) => [k, terms[k].dataSync()[0]])) as LossTerms;
-    tf.dispose([loss, oldLogProbs, ...(refLogProbs ? [refLogProbs] : []), ...Object.values(terms)]);
+    const values = kept.map((terms) => Object.fromEntries(TERM_KEYS.map((k) => [k, terms[k].dataSync()[0]])) as LossTerms);
+    tf.dispose([loss, oldLogProbs, ...(refLogProbs ? [refLogProbs] : []), ...kept.flatMap((terms) => Object.values(terms))]);
     addGrads(acc, grads);
-    if (!Number.isFinite(values.loss)) throw new RLError(`the GRPO loss of step ${i} is ${values.loss}; the policy diverged — lower optimizer.lr or raise kl_weight.`);
+    const bad = values.findIndex((v) => !Number.isFinite(v.loss));
+    if (bad >= 0) throw new RLError(`the GRPO loss of step ${chunk[bad]} is ${values[bad].loss}; the policy diverged — lower optimizer.lr or raise kl_weight.`);
     return values;
   }
 
@@ -317,7 +337,9 @@ export class RLModule {
   /**
    * Samples the prompts with a generator seeded afresh each call (so validations are
    * comparable and do not disturb the training stream) and reports the reward:
-   * `val/reward` (mean total), `val/reward/<component>` (raw means), `val/valid_fraction`.
+   * `val/reward` (mean of the seed's normalised total), `val/reward_raw` (mean Σ weight × raw,
+   * not normalised: the cleanest learning signal), `val/reward/<component>` (raw means),
+   * `val/valid_fraction`.
    */
   async validationStep(batch: RolloutInput, opts: { seed?: number } = {}): Promise<Record<string, number>> {
     const { numAtoms, y } = repeatPrompts(this.ldm, batch, this.rlConfigs.numGroupSamples);
@@ -325,9 +347,9 @@ export class RLModule {
     const out = this.ldm.sample({ numAtoms, y }, { ...this.samplingConfigs, collect_trajectory: false, rng });
     y?.dispose();
     try {
-      const d = await this.rewardFn.decompose(this.rewardFn.context(out.batchGen.structures, out.batchGen));
+      const d = await this.rewardFn.decompose(this.rewardFn.context(out.batchGen.structures, out.batchGen, { vae: this.ldm.vae }));
       const valid = out.batchGen.structures.filter((s) => s !== null).length / out.batchGen.structures.length;
-      return { "val/reward": meanOf(d.total), ...componentMeans(d, "val/reward/"), "val/valid_fraction": valid };
+      return { "val/reward": meanOf(d.total), "val/reward_raw": meanOf(rawWeightedTotals(d)), ...componentMeans(d, "val/reward/"), "val/valid_fraction": valid };
     } finally {
       tf.dispose([out.batchGen.z, out.batchGen.mask, ...(out.batchGen.y ? [out.batchGen.y] : [])].filter((x) => !x.isDisposed));
     }
@@ -391,6 +413,20 @@ function addGrads(acc: GradMap, grads: GradMap): void {
   grads.clear();
 }
 
+/**
+ * Row k of a [K, B] tensor as [B], differentiably on every backend: slice, not gather (gather's
+ * gradient needs UnsortedSegmentSum, which wasm lacks) nor unstack (its gradient breaks for K = 1).
+ */
+function rowOf(x: tf.Tensor2D, k: number): tf.Tensor1D {
+  return tf.reshape(tf.slice(x, [k, 0], [1, x.shape[1]]), [x.shape[1]]);
+}
+
+/** `xs` in consecutive chunks of `size` (0: one chunk). */
+function chunksOf<T>(xs: readonly T[], size: number): T[][] {
+  const n = size > 0 ? size : xs.length;
+  return Array.from({ length: Math.ceil(xs.length / n) }, (_, c) => xs.slice(c * n, (c + 1) * n));
+}
+
 /** A frozen DiT with the same weights (the reference policy of kl_reference: reference). */
 function frozenCopy(denoiser: DiT): DiT {
   const copy = new DiT(denoiser.config, new Rng(0, "reference_policy"));
@@ -401,6 +437,15 @@ function frozenCopy(denoiser: DiT): DiT {
 
 function meanOf(xs: readonly number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}
+
+/**
+ * Σ_c weight_c × raw_c per structure: the reward with no per-batch normalisation. The seed's
+ * total min–max/std-normalises components within each batch, so its batch mean barely moves
+ * when the policy improves; this one is comparable across steps (it is what shows learning).
+ */
+export function rawWeightedTotals(d: RewardDecomposition): number[] {
+  return d.rows.map((r) => d.components.reduce((s, c) => s + c.weight * r.components[c.name].raw, 0));
 }
 
 /** `<prefix><component>`: the mean raw value of every reward component. */
@@ -428,6 +473,7 @@ function stepRecord(r: RewardResult, batchGen: GeneratedBatch, updates: { result
   return {
     reward: meanOf(r.rewards),
     "train/reward": meanOf(r.rewards),
+    "train/reward_raw": meanOf(rawWeightedTotals(r.decomposition)),
     ...componentMeans(r.decomposition, "train/reward/"),
     reward_std: Math.sqrt(meanOf(r.rewards.map((x) => (x - meanOf(r.rewards)) ** 2))),
     advantage_mean: advMean,

@@ -63,6 +63,35 @@ export function stepOf(t: tf.Tensor, i: number): tf.Tensor {
   return tf.gather(t, i);
 }
 
+/** Several trajectory steps as one batch (see {@link stackSteps}). */
+export interface StackedSteps {
+  x: tf.Tensor3D;
+  next: tf.Tensor3D;
+  mask: tf.Tensor2D;
+  y: tf.Tensor | null;
+  timesteps: Int32Array;
+}
+
+/**
+ * Steps `steps` of `t` stacked along the batch axis, step-major (row k·B + b is sample b at
+ * step steps[k]), so one model call replays them all: inputs x = zs[i], targets zs[i + 1],
+ * the mask and condition repeated per step, and every row's sampling-diffusion step index.
+ * Tensors are new (the caller disposes them, or calls this inside tf.tidy).
+ */
+export function stackSteps(t: Trajectory, steps: readonly number[]): StackedSteps {
+  const [, B, N, C] = t.zs.shape;
+  const K = steps.length;
+  const rows = (offset: number) => tf.tidy(() => tf.reshape(tf.gather(t.zs, steps.map((i) => i + offset)), [K * B, N, C]) as tf.Tensor3D);
+  const repeat = (x: tf.Tensor) => tf.tile(x, [K, ...new Array<number>(x.rank - 1).fill(1)]);
+  return {
+    x: rows(0),
+    next: rows(1),
+    mask: repeat(t.mask) as tf.Tensor2D,
+    y: t.y ? repeat(t.y) : null,
+    timesteps: Int32Array.from({ length: K * B }, (_, r) => t.timesteps[steps[Math.floor(r / B)]]),
+  };
+}
+
 /** Log-probs [T, B] of every step, and which steps are stochastic (std not all zero). */
 export function trajectoryLogProbs(zs: tf.Tensor4D, means: tf.Tensor4D, stds: tf.Tensor4D, mask: tf.Tensor2D): { logProbs: tf.Tensor2D; active: boolean[] } {
   const T = means.shape[0];

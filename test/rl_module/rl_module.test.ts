@@ -20,7 +20,7 @@ import { DIFFUSION_DEFAULTS } from "../../src/ldm_module/ldm_config.ts";
 import { ReinforceReward } from "../../src/rl_module/reward.ts";
 import { RewardComponent, type RewardContext } from "../../src/rl_module/components.ts";
 import type { GeneratedBatch } from "../../src/ldm_module/ldm_sampling.ts";
-import { RLModule, type Trajectory } from "../../src/rl_module/rl_module.ts";
+import { RLModule, rawWeightedTotals, type Trajectory } from "../../src/rl_module/rl_module.ts";
 import { calculateLogProb } from "../../src/rl_module/grpo.ts";
 import { stepOf, trajectoryLogProbs } from "../../src/rl_module/trajectory.ts";
 import { rlTrainSettings } from "../../src/rl_module/train_settings.ts";
@@ -145,6 +145,45 @@ test("gradient check through calculateLoss: wide clip, β = γ = 0 → advantage
   rl.dispose();
 });
 
+test("loss_chunk_steps: stacked replay gives the per-step gradients and terms (1, 3, all steps; off-policy, reference KL)", () => {
+  // Off-policy on purpose (the weights move after the rollout), so ratio, clip and KL are all live.
+  const results = [1, 3, 0].map((chunk) => {
+    const rl = makeRL({ loss_chunk_steps: chunk, clip_ratio: 0.05, kl_weight: 0.5, entropy_weight: 1e-2, kl_reference: "reference" });
+    const { trajectory } = rl.rollout(PROMPTS);
+    const w = rl.ldm.denoiser.trainableParameters();
+    w.forEach((v, k) => v.assign(tf.tidy(() => tf.add(v, tf.mul(0.003, new Rng(k.length).tensorNormal(v.shape, 0, 1))))));
+    const res = rl.calculateLoss(trajectory, [1.1, -0.7, 0.2, -1.3, 0.5, 0.2]);
+    const flat = tf.tidy(() => tf.concat([...res.grads.values()].map((g) => tf.reshape(g, [-1]))).dataSync().slice());
+    tf.dispose([...res.grads.values()]);
+    rl.dispose();
+    return { flat, steps: res.steps };
+  });
+  const [perStep, ...chunked] = results;
+  const scale = Array.from(perStep.flat).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(scale > 1e-4, `gradients vanish (${scale}): the comparison would be empty`);
+  for (const other of chunked) {
+    assert.is(other.flat.length, perStep.flat.length);
+    const worst = Array.from(other.flat).reduce((m, v, j) => Math.max(m, Math.abs(v - perStep.flat[j])), 0);
+    assert.ok(worst <= 1e-5 * scale + 1e-7, `max |Δgrad| ${worst} (largest gradient ${scale})`);
+    other.steps.forEach((st, k) => {
+      assert.is(st.step, perStep.steps[k].step);
+      for (const key of ["loss", "ratio", "kl", "entropy", "clipFrac"] as const) assert.ok(Math.abs(st[key] - perStep.steps[k][key]) <= 1e-5 * Math.abs(perStep.steps[k][key]) + 1e-7, `step ${k} ${key}: ${st[key]} vs ${perStep.steps[k][key]}`);
+    });
+  }
+  assert.ok(perStep.steps.some((s) => Math.abs(s.ratio - 1) > 1e-3), "the replay stayed on-policy; the test would not exercise the ratio");
+});
+
+test("rawWeightedTotals: Σ weight × raw per structure, ignoring normalised values", () => {
+  const row = (a: number, b: number) => ({ a: { raw: a, normalized: 99, weighted: 99 }, b: { raw: b, normalized: -99, weighted: -99 } });
+  const d = {
+    rows: [row(1, 2), row(-0.5, 4)].map((components, index) => ({ index, formula: null, components, total: 0 })),
+    components: [{ name: "a", weight: 1 }, { name: "b", weight: 0.1 }].map((c) => ({ ...c, normalizeFn: "norm", logOnly: false, seconds: 0, zeroVarianceFraction: NaN })),
+    total: [0, 0], zeroVarianceFraction: NaN, metricSeconds: {},
+  };
+  const got = rawWeightedTotals(d);
+  assert.ok(Math.abs(got[0] - 1.2) < 1e-12 && Math.abs(got[1] - -0.1) < 1e-12, `${got}`);
+});
+
 test("computeRewards: group-wise std normalisation gives zero-mean groups; bad sizes are RLErrors", async () => {
   const rl = makeRL();
   const { batchGen, trajectory } = rl.rollout(PROMPTS);
@@ -171,9 +210,11 @@ test("trainingStep: record names every term and component, weights move, tensor 
     record = await rl.trainingStep(PROMPTS);
     counts.push(tf.memory().numTensors);
   }
-  for (const key of ["reward", "train/reward", "train/reward/latent_norm", "loss", "surrogate", "kl", "entropy", "ratio", "log_ratio", "clip_frac", "grad_norm", "advantage_mean", "lr", "time/rollout", "time/decode", "time/rewards", "time/loss"]) {
+  for (const key of ["reward", "train/reward", "train/reward_raw", "train/reward/latent_norm", "loss", "surrogate", "kl", "entropy", "ratio", "log_ratio", "clip_frac", "grad_norm", "advantage_mean", "lr", "time/rollout", "time/decode", "time/rewards", "time/loss"]) {
     assert.ok(key in record, `missing ${key}`);
   }
+  // One component of weight 1: the raw total is its raw mean (the seed's total is normalised, so differs).
+  assert.ok(Math.abs((record["train/reward_raw"] as number) - (record["train/reward/latent_norm"] as number)) < 1e-12, `raw ${record["train/reward_raw"]}`);
   assert.is((record["steps/ratio"] as number[]).length, 4);
   assert.ok((record.advantage_abs_mean as number) > 0.1, `advantages ${record.advantage_abs_mean}`);
   assert.is((record["steps/kl"] as number[]).length, 4);
@@ -244,6 +285,8 @@ test("bad settings are ConfigErrors naming the key, before any sampling", () => 
     [{ clip_ratio: -1 }, /rl_configs\.clip_ratio/],
     [{ kl_reference: "init" }, /rl_configs\.kl_reference/],
     [{ num_inner_batches: 2 }, /rl_configs\.num_inner_batches.*allowed keys/],
+    [{ loss_chunk_steps: -1 }, /rl_configs\.loss_chunk_steps.*integer ≥ 0/],
+    [{ loss_chunk_steps: 2.5 }, /rl_configs\.loss_chunk_steps/],
   ];
   for (const [cfg, re] of bad) {
     assert.throws(() => new RLModule({ ldm: tinyLDM(), rewardFn: tinyReward(), rlConfigs: cfg, samplingConfigs: SAMPLING }), (e: unknown) => e instanceof ConfigError && re.test((e as Error).message));
@@ -303,11 +346,11 @@ test("calculateLoss matches the torch float64 reference per step (fixture policy
   const mask = tf.tensor2d(flat(REF.mask), [B, N]);
   /** The policy whose step-i mean is the fixture's new mean (tied to a weight by 0·w so gradients exist). */
   class FixturePolicyRL extends RLModule {
-    override stepLogProb(_d: unknown, t: Trajectory, i: number): tf.Tensor1D {
+    override stepsLogProb(_d: unknown, t: Trajectory, steps: readonly number[]): tf.Tensor2D {
       return tf.tidy(() => {
         const tie = tf.mul(0, tf.sum(this.ldm.denoiser.stateDict().values().next().value!));
-        const mean = tf.add(stepOf(meansNew, i), tie) as tf.Tensor3D;
-        return calculateLogProb(stepOf(t.zs, i + 1), mean, stepOf(t.stds, i), t.mask);
+        const rows = steps.map((i) => calculateLogProb(stepOf(t.zs, i + 1), tf.add(stepOf(meansNew, i), tie) as tf.Tensor3D, stepOf(t.stds, i), t.mask));
+        return tf.stack(rows) as tf.Tensor2D;
       });
     }
   }
