@@ -9,48 +9,11 @@ import { tf } from "../../src/nn/tf.ts";
 import { initBackend } from "../../src/nn/backend.ts";
 import { FAST_KERNELS, originalWasmKernel, reduceTranspose, sumToShape, transposeMoves } from "../../src/nn/fast_kernels.ts";
 import { JS_LOOP_MAX } from "../../src/nn/kernels/unary.ts";
+import { compareBackends, values, type Op } from "./helpers/compare_backends.ts";
 
 const TOL = 1e-5;
 
-/** Deterministic pseudo-random values in [-1, 1) (a 32-bit LCG), so failures reproduce. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-type Op = (...xs: tf.Tensor[]) => tf.Tensor;
-
-/** Output and gradients of sum(op(xs) * w) for a fixed random weight w, on one back-end. */
-async function run(backend: string, op: Op, shapes: number[][]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  return tf.tidy(() => {
-    const xs = shapes.map((s, i) => tf.tensor(values(s.reduce((p, d) => p * d, 1), 7 + i), s));
-    const y = op(...xs);
-    const w = tf.tensor(values(y.size, 99), y.shape);
-    const grads = tf.grads((...args: tf.Tensor[]) => op(...args).mul(w).sum())(xs);
-    return [y, ...grads].map((t) => t.dataSync() as Float32Array);
-  });
-}
-
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!));
-    if (!(err <= TOL)) assert.unreachable(`${what}[${i}]: wasm ${actual[i]} vs cpu ${expected[i]}`);
-  }
-}
-
-async function compare(name: string, op: Op, shapes: number[][]): Promise<void> {
-  const fast = await run("wasm", op, shapes);
-  const ref = await run("cpu", op, shapes);
-  const labels = ["value", ...shapes.map((_, i) => `grad${i}`)];
-  fast.forEach((f, i) => assertClose(f, ref[i]!, `${name} ${labels[i]}`));
-}
+const compare = (name: string, op: Op, shapes: number[][]): Promise<void> => compareBackends(name, op, shapes, TOL);
 
 test.before(async () => {
   const info = await initBackend({ backend: "wasm" });

@@ -11,20 +11,10 @@ import { tf } from "../../src/nn/tf.ts";
 import { initBackend } from "../../src/nn/backend.ts";
 import { signedLeb128, unsignedLeb128, FunctionBuilder, encodeModule, webAssembly } from "../../src/nn/kernels/wasm_simd/emitter.ts";
 import { batchMatMulModule } from "../../src/nn/kernels/wasm_simd/bmm_code.ts";
+import { assertClose, values } from "./helpers/compare_backends.ts";
 import { planBatchMatMul, setSimdBatchMatMulEnabled, simdBatchMatMulInfo } from "../../src/nn/kernels/wasm_simd/batch_mat_mul.ts";
 
 const TOL = 1e-5;
-
-/** Deterministic values in [-1, 1) from a 32-bit LCG, so failures reproduce. */
-function values(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 const size = (shape: number[]) => shape.reduce((p, d) => p * d, 1);
 
@@ -42,14 +32,6 @@ async function product(backend: string, sa: number[], sb: number[], ta: boolean,
   });
 }
 
-function assertClose(actual: Float32Array, expected: Float32Array, what: string): void {
-  assert.is(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!) / Math.max(1, Math.abs(expected[i]!));
-    if (!(err <= TOL)) assert.unreachable(`${what}[${i}]: wasm ${actual[i]} vs cpu ${expected[i]}`);
-  }
-}
-
 /** Compares wasm with cpu and returns how many products the SIMD kernel computed. */
 async function compare(sa: number[], sb: number[], ta = false, tb = false): Promise<number> {
   const before = simdBatchMatMulInfo().calls;
@@ -57,7 +39,7 @@ async function compare(sa: number[], sb: number[], ta = false, tb = false): Prom
   const used = simdBatchMatMulInfo().calls - before;
   const ref = await product("cpu", sa, sb, ta, tb);
   const label = `[${sa}]${ta ? "ᵀ" : ""}·[${sb}]${tb ? "ᵀ" : ""}`;
-  ["value", "dA", "dB"].forEach((what, i) => assertClose(fast[i]!, ref[i]!, `${label} ${what}`));
+  ["value", "dA", "dB"].forEach((what, i) => assertClose(fast[i]!, ref[i]!, `${label} ${what}`, TOL));
   return used;
 }
 
