@@ -52,11 +52,17 @@ export function subplotGrid(rows: number, cols: number, options: GridOptions = {
   );
 }
 
+/**
+ * Tick style of every axis: small numbers as 5×10⁻⁷, not plotly's default SI suffixes
+ * ("500n", "20µ"), which read as units (nano-what?) on a dimensionless KL or loss.
+ */
+export const AXIS_STYLE = { gridcolor: "#eee", zerolinecolor: "#bbb", exponentformat: "power", automargin: true } as const;
+
 /** Layout entries for one cell's axes, with titles (units in parentheses, e.g. "E_hull (eV/atom)"). */
 export function cellAxes(cell: SubplotCell, xTitle: string, yTitle: string, extra: { x?: object; y?: object } = {}): Layout {
   return {
-    [cell.xKey]: { domain: cell.xDomain, anchor: cell.y, title: { text: xTitle }, gridcolor: "#eee", zerolinecolor: "#bbb", automargin: true, ...extra.x },
-    [cell.yKey]: { domain: cell.yDomain, anchor: cell.x, title: { text: yTitle }, gridcolor: "#eee", zerolinecolor: "#bbb", automargin: true, ...extra.y },
+    [cell.xKey]: { domain: cell.xDomain, anchor: cell.y, title: { text: xTitle }, ...AXIS_STYLE, ...extra.x },
+    [cell.yKey]: { domain: cell.yDomain, anchor: cell.x, title: { text: yTitle }, ...AXIS_STYLE, ...extra.y },
   };
 }
 

@@ -15,7 +15,7 @@ import type { Trajectory } from "../rl_module/trajectory.ts";
 import type { PerTimestepSeries } from "./training_figures.ts";
 import { normalizeArray, resolveGroups, unbiasedStd, zeroVarianceFraction, type GroupOptions } from "../rl_module/normalize.ts";
 import { componentColor, seriesColor } from "./colors.ts";
-import { baseLayout, cellAxes, cellTitle, subplotGrid } from "./figure_layout.ts";
+import { AXIS_STYLE, baseLayout, cellAxes, cellTitle, subplotGrid } from "./figure_layout.ts";
 import type { Figure, Trace } from "./plotly_types.ts";
 import { axisTitle } from "./units.ts";
 
@@ -312,7 +312,7 @@ export function beforeAfterFigure(before: readonly number[], after: readonly num
   ];
   const layout = baseLayout(options.title ?? `"${name}" per sample, before vs after the update`, {
     width: 520, height: 460, showlegend: false,
-    xaxis: { title: { text: `${label}, before` }, gridcolor: "#eee", range: [lo - pad, hi + pad] }, yaxis: { title: { text: `${label}, after` }, gridcolor: "#eee", range: [lo - pad, hi + pad] },
+    xaxis: { title: { text: `${label}, before` }, ...AXIS_STYLE, range: [lo - pad, hi + pad] }, yaxis: { title: { text: `${label}, after` }, ...AXIS_STYLE, range: [lo - pad, hi + pad] },
   });
   return { data, layout };
 }

@@ -123,6 +123,16 @@ function metricPoints(records: readonly Record<string, unknown>[], key: string, 
 }
 
 /**
+ * Colour of one curve: a reward component keeps its colour; a total reward ("train/reward",
+ * "val/reward_raw", ...) gets the decomposition figures' total colour, so it never borrows a
+ * series hue that looks like a component's (the second series colour is creativity-orange).
+ */
+function curveColor(key: string, i: number): string {
+  if (isKnownComponent(key)) return componentColor(key);
+  return /(^|\/)reward(_raw)?$/.test(key) ? componentColor("total") : seriesColor(i);
+}
+
+/**
  * Training curves: one panel per key (two columns), raw values faint with an EMA on top.
  * Reward-component keys use their component colour.
  */
@@ -138,11 +148,17 @@ export function trainingCurvesFigure(records: readonly Record<string, unknown>[]
   const data: Trace[] = keys.flatMap((k, i) => {
     const { x, y } = metricPoints(records, k, xKey);
     if (y.length === 0) throw new FigureError(`Metric "${k}" has no finite values in the records: check the key name (have: ${Object.keys(records[0]).join(", ")}).`);
-    const color = isKnownComponent(k) ? componentColor(k) : seriesColor(i);
-    const raw: Trace = { type: "scatter", mode: "lines", name: k, x, y, line: { color, width: 1 }, opacity: smoothing ? 0.35 : 1, xaxis: cells[i].x, yaxis: cells[i].y, showlegend: false };
+    const color = curveColor(k, i);
+    // Without smoothing the raw curve is the only one: draw it at full weight, with markers
+    // (validation records are few, and each point is a measurement).
+    const raw: Trace = smoothing
+      ? { type: "scatter", mode: "lines", name: k, x, y, line: { color, width: 1 }, opacity: 0.35, xaxis: cells[i].x, yaxis: cells[i].y, showlegend: false }
+      : { type: "scatter", mode: "lines+markers", name: k, x, y, line: { color, width: 2 }, marker: { size: 6, color }, xaxis: cells[i].x, yaxis: cells[i].y, showlegend: false };
     return smoothing ? [raw, { ...raw, y: ema(y, smoothing), opacity: 1, line: { color, width: 2 }, name: `${k} (EMA ${smoothing})` }] : [raw];
   });
-  const axes = Object.assign({}, ...keys.map((k, i) => cellAxes(cells[i], xKey, axisTitle(k, options.units?.[k]))));
+  // The panel title already names the full key; the y title gives the last segment and its unit
+  // ("energy (−E_hull, eV/atom)"), short enough not to be clipped at the panel's height.
+  const axes = Object.assign({}, ...keys.map((k, i) => cellAxes(cells[i], xKey, axisTitle(k.split("/").pop()!, options.units?.[k]))));
   return {
     data,
     layout: baseLayout(options.title ?? "Training curves", { height: 260 * rows + 100, width: 1000, ...axes, annotations: keys.map((k, i) => cellTitle(cells[i], k)) }),

@@ -151,6 +151,21 @@ test("trainingCurvesFigure + readMetricsJsonl: EMA overlay, missing keys and bad
   }
 });
 
+test("trainingCurvesFigure: short y titles with units, power-of-ten ticks, markers when unsmoothed", () => {
+  const recs = [{ step: 0, "train/reward/energy": -0.1, kl: 5e-7 }, { step: 1, "train/reward/energy": -0.05, kl: 2e-6 }];
+  const fig = trainingCurvesFigure(recs, ["train/reward/energy", "kl"], { smoothing: 0, units: { "train/reward/energy": "eV/atom" } });
+  const layout = fig.layout as Record<string, { title?: { text: string }; exponentformat?: string }>;
+  assert.is(layout.yaxis.title!.text, "energy (eV/atom)"); // the panel title carries the full key
+  assert.is(layout.yaxis2.title!.text, "kl");
+  assert.is(layout.yaxis2.exponentformat, "power"); // 5×10⁻⁷, not plotly's SI "500n"
+  assert.equal(fig.data.map((t) => t.mode), ["lines+markers", "lines+markers"]);
+  const totals = trainingCurvesFigure([{ step: 0, "train/reward": 2, "train/reward_raw": 0.9, "train/reward/energy": -0.1 }], ["train/reward", "train/reward_raw", "train/reward/energy"]);
+  const colors = totals.data.map((t) => (t.line as { color: string }).color);
+  assert.equal([...new Set(colors)], [componentColor("total"), componentColor("energy")]);
+  const smoothed = trainingCurvesFigure(recs, ["kl"]);
+  assert.equal(smoothed.data.map((t) => t.mode), ["lines", "lines"]);
+});
+
 test("figureToHtml: safe script JSON, fallback image, typed arrays as arrays", () => {
   assert.is(scriptJson({ t: "</script><b>" }), '{"t":"<\\/script><b>"}');
   assert.is(scriptJson({ y: new Float64Array([1.5, 2]) }), '{"y":[1.5,2]}');
