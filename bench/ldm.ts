@@ -167,7 +167,7 @@ function report(a: Args, backend: string, threads: number, rounds: Round[], load
   console.log(`LDM = VAE (bundled mp_20/ldm_vae) + ${a.size}; ${backend}, ${threads} threads; ${rounds.length} round(s); load average before ${loads[0]}, after ${loads[1]}`);
   console.log(`  training step, batch ${a.batch} MP-20 structures:  ours ${m.ours_ms_step} ms` + (torchVersion ? `   torch ${m.torch_ms_step} ms   ratio ${m.step_ratio}x` : ""));
   console.log(
-    `  DDIM-${STEPS} sampling of ${a.samples} (+ VAE decode):  ours ${m.ours_structures_per_s} structures/s (decode ${m.ours_decode_ms} ms, ${m.ours_valid_cells} valid cells)` +
+    `  DDIM-${STEPS} sampling of ${a.samples} (+ VAE decode):  ours ${m.ours_structures_per_s} structures/s (decode ${m.ours_decode_ms} ms, ${m.ours_valid_cells} cells decoded from the untrained timing model)` +
       (torchVersion ? `   torch ${m.torch_structures_per_s} structures/s   time ratio ${m.sampling_time_ratio}x` : ""),
   );
   if (torchVersion) console.log(`  (torch ${torchVersion}, ${rounds[0].torch!.threads} threads; ratios = median over rounds of ours/torch time, lower is better)`);
