@@ -142,6 +142,7 @@ test("the bundled configs compose for every experiment with seed keys and CPU si
     "alex_mp_20_bandgap/rl_bandgap",
     "mp_20/ldm_bandgap",
     "mp_20/ldm_null",
+    "mp_20/rl_density",
     "mp_20/rl_dng",
     "mp_20/vae_dng",
     "rl_custom_reward",
