@@ -48,6 +48,7 @@ import { DiT } from "../ldm_module/denoiser.ts";
 import type { GeneratedBatch } from "../ldm_module/ldm_sampling.ts";
 import { cfgModel, type Denoiser, type GaussianDiffusion } from "../ldm_module/diffusion/index.ts";
 import { ReinforceReward, type RewardDecomposition } from "./reward.ts";
+import type { RewardContext } from "./components.ts";
 import { calculateLogProb, grpoObjective, tokenCounts, type GrpoTerms } from "./grpo.ts";
 import { resolveRLConfigs, resolveSamplingConfigs, rlConfigsToYaml, type RLConfigs, type SamplingConfigs } from "./rl_configs.ts";
 import {
@@ -94,6 +95,11 @@ export interface RewardResult {
   /** Normalised rewards (per group with group_reward_norm). */
   advantages: number[];
   decomposition: RewardDecomposition;
+  /**
+   * Batch-level MMD² between the generated and reference (MP-20) features, per diversity
+   * component in the reward ({@link batchMmd2}); lower = closer to the reference distribution.
+   */
+  mmd2: Record<string, number>;
 }
 
 /** One training step's metrics record (one line of metrics.jsonl). */
@@ -197,12 +203,13 @@ export class RLModule {
     const n = batchGen.structures.length;
     if (n % G !== 0) throw new RLError(`computeRewards: ${n} samples do not split into groups of num_group_samples = ${G}; pass a rollout's batchGen.`);
     const groups = this.rlConfigs.groupRewardNorm ? { groupSize: G } : {};
-    const decomposition = await this.rewardFn.decompose(this.rewardFn.context(batchGen.structures, batchGen, { vae: this.ldm.vae }), groups);
+    const ctx = this.rewardFn.context(batchGen.structures, batchGen, { vae: this.ldm.vae });
+    const decomposition = await this.rewardFn.decompose(ctx, groups);
     const rewards = decomposition.total;
     const advantages = this.rewardFn.normalize(rewards, groups);
     const bad = advantages.findIndex((a) => !Number.isFinite(a));
     if (bad >= 0) throw new RLError(`advantage ${bad} is ${advantages[bad]} (reward ${rewards[bad]}); check the reward components for NaN.`);
-    return { rewards, advantages, decomposition };
+    return { rewards, advantages, decomposition, mmd2: await batchMmd2(ctx, decomposition) };
   }
 
   // --- loss ----------------------------------------------------------------------------------
@@ -347,9 +354,11 @@ export class RLModule {
     const out = this.ldm.sample({ numAtoms, y }, { ...this.samplingConfigs, collect_trajectory: false, rng });
     y?.dispose();
     try {
-      const d = await this.rewardFn.decompose(this.rewardFn.context(out.batchGen.structures, out.batchGen, { vae: this.ldm.vae }));
+      const ctx = this.rewardFn.context(out.batchGen.structures, out.batchGen, { vae: this.ldm.vae });
+      const d = await this.rewardFn.decompose(ctx);
       const valid = out.batchGen.structures.filter((s) => s !== null).length / out.batchGen.structures.length;
-      return { "val/reward": meanOf(d.total), "val/reward_raw": meanOf(rawWeightedTotals(d)), ...componentMeans(d, "val/reward/"), "val/valid_fraction": valid };
+      const mmd2 = prefixKeys(await batchMmd2(ctx, d), "val/mmd2/");
+      return { "val/reward": meanOf(d.total), "val/reward_raw": meanOf(rawWeightedTotals(d)), ...componentMeans(d, "val/reward/"), ...mmd2, "val/valid_fraction": valid };
     } finally {
       tf.dispose([out.batchGen.z, out.batchGen.mask, ...(out.batchGen.y ? [out.batchGen.y] : [])].filter((x) => !x.isDisposed));
     }
@@ -475,6 +484,7 @@ function stepRecord(r: RewardResult, batchGen: GeneratedBatch, updates: { result
     "train/reward": meanOf(r.rewards),
     "train/reward_raw": meanOf(rawWeightedTotals(r.decomposition)),
     ...componentMeans(r.decomposition, "train/reward/"),
+    ...prefixKeys(r.mmd2, "train/mmd2/"),
     reward_std: Math.sqrt(meanOf(r.rewards.map((x) => (x - meanOf(r.rewards)) ** 2))),
     advantage_mean: advMean,
     advantage_abs_mean: meanOf(adv.map(Math.abs)),
@@ -484,6 +494,28 @@ function stepRecord(r: RewardResult, batchGen: GeneratedBatch, updates: { result
     lr,
     ...Object.fromEntries(Object.entries(time).map(([k, v]) => [`time/${k}`, v])),
   };
+}
+
+/**
+ * MMD² of the whole generated batch against the reference features, for each MMD diversity
+ * component of the reward (`structure`, `composition`). The seed's diversity rewards are the
+ * per-sample leave-one-out contributions, whose batch mean is ~0 by construction; this is the
+ * batch-level quantity they push down, so it is the number that shows whether the policy's
+ * samples move towards the reference distribution. Read from the metrics cache the components
+ * already filled (no extra featurisation); NaN when fewer than 3 samples are valid.
+ */
+async function batchMmd2(ctx: RewardContext, d: RewardDecomposition): Promise<Record<string, number>> {
+  const kinds = { structure_diversity: "structure", composition_diversity: "composition" } as const;
+  const out: Record<string, number> = {};
+  for (const c of d.components) {
+    const kind = kinds[c.name as keyof typeof kinds];
+    if (kind) out[kind] = -(await ctx.metrics.diversity(kind)).r;
+  }
+  return out;
+}
+
+function prefixKeys(values: Record<string, number>, prefix: string): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [prefix + k, v]));
 }
 
 /** The `rl_module` section of a checkpoint's config ({} for a plain LDM checkpoint). */

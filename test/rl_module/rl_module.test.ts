@@ -18,7 +18,7 @@ import { LDMModule } from "../../src/ldm_module/ldm_module.ts";
 import { resolveDiTConfig } from "../../src/ldm_module/sizes.ts";
 import { DIFFUSION_DEFAULTS } from "../../src/ldm_module/ldm_config.ts";
 import { ReinforceReward } from "../../src/rl_module/reward.ts";
-import { RewardComponent, type RewardContext } from "../../src/rl_module/components.ts";
+import { CompositionDiversityReward, RewardComponent, type RewardContext } from "../../src/rl_module/components.ts";
 import type { GeneratedBatch } from "../../src/ldm_module/ldm_sampling.ts";
 import { RLModule, rawWeightedTotals, type Trajectory } from "../../src/rl_module/rl_module.ts";
 import { calculateLogProb } from "../../src/rl_module/grpo.ts";
@@ -72,10 +72,10 @@ function tinyReward(): ReinforceReward {
   return new ReinforceReward({ components: [new LatentNormReward()], normalizeFn: "std", referenceDataset: "mp-20" });
 }
 
-function makeRL(rlConfigs: Record<string, unknown> = {}, lr = 1e-3): RLModule {
+function makeRL(rlConfigs: Record<string, unknown> = {}, lr = 1e-3, rewardFn = tinyReward()): RLModule {
   return new RLModule({
     ldm: tinyLDM(),
-    rewardFn: tinyReward(),
+    rewardFn,
     rlConfigs: { num_group_samples: 3, group_reward_norm: true, num_inner_batch: 2, ...rlConfigs },
     samplingConfigs: SAMPLING,
     optimizer: ({ params }) => new AdamW(params, { lr, weightDecay: 0 }),
@@ -184,16 +184,34 @@ test("rawWeightedTotals: Σ weight × raw per structure, ignoring normalised val
   assert.ok(Math.abs(got[0] - 1.2) < 1e-12 && Math.abs(got[1] - -0.1) < 1e-12, `${got}`);
 });
 
+test("computeRewards and validationStep log the batch MMD² of each diversity component", async () => {
+  const components = [new LatentNormReward(), new CompositionDiversityReward({ weight: 0.5, normalizeFn: "norm" })];
+  const rl = makeRL({}, 1e-3, new ReinforceReward({ components, normalizeFn: "std", referenceDataset: "mp-20" }));
+  const { batchGen } = rl.rollout(PROMPTS);
+  const { mmd2, decomposition } = await rl.computeRewards(batchGen);
+  assert.equal(Object.keys(mmd2), ["composition"]);
+  const valid = batchGen.structures.filter((s) => s !== null).length;
+  if (valid >= 3) {
+    assert.ok(Number.isFinite(mmd2.composition), `MMD² ${mmd2.composition}`);
+    // Leave-one-out contributions: their batch mean is not the batch MMD² (which is what RL lowers).
+    assert.ok(decomposition.components.some((c) => c.name === "composition_diversity"));
+  }
+  const val = await rl.validationStep(PROMPTS, { seed: 3 });
+  assert.ok("val/mmd2/composition" in val, Object.keys(val).join(", "));
+  tf.dispose([batchGen.z, batchGen.mask]);
+});
+
 test("computeRewards: group-wise std normalisation gives zero-mean groups; bad sizes are RLErrors", async () => {
   const rl = makeRL();
   const { batchGen, trajectory } = rl.rollout(PROMPTS);
-  const { rewards, advantages, decomposition } = await rl.computeRewards(batchGen);
+  const { rewards, advantages, decomposition, mmd2 } = await rl.computeRewards(batchGen);
   assert.is(rewards.length, 6);
   for (const g of [0, 1]) {
     const a = advantages.slice(3 * g, 3 * g + 3);
     assert.ok(Math.abs(a.reduce((s, v) => s + v, 0)) < 1e-9, `group ${g} advantages ${a}`);
   }
   assert.is(decomposition.components[0].name, "latent_norm");
+  assert.equal(mmd2, {}, "no MMD diversity component, no batch MMD²");
   let caught: unknown = null;
   await rl.computeRewards({ ...batchGen, structures: batchGen.structures.slice(0, 5) }).catch((e) => (caught = e));
   assert.ok(caught instanceof RLError && /5 samples do not split into groups of num_group_samples = 3/.test((caught as Error).message), String(caught));
