@@ -28,7 +28,9 @@ import { RLModule } from "../src/rl_module/rl_module.ts";
 import { disposeTrajectory } from "../src/rl_module/trajectory.ts";
 import { disposeGrads } from "../src/nn/optim.ts";
 
-const SEED_SHAPE = ["data.batch_size=5", "rl_module.rl_configs.num_group_samples=64", "rl_module.sampling_configs.sampling_steps=50"];
+// loss_chunk_steps=4: the CPU experiment replays all steps in one pass (0), which at the seed's
+// 160 samples per inner batch × 49 steps would be one 7,840-row forward/backward (GBs of activations).
+const SEED_SHAPE = ["data.batch_size=5", "rl_module.rl_configs.num_group_samples=64", "rl_module.sampling_configs.sampling_steps=50", "rl_module.rl_configs.loss_chunk_steps=4"];
 
 async function buildRL(overrides: string[]): Promise<{ rl: RLModule; prompts: number }> {
   const config = composeConfig({ configName: "train_rl", overrides: ["experiment=mp_20/rl_dng", ...overrides] });
