@@ -11,6 +11,7 @@ import { Rng } from "../../src/nn/rng.ts";
 import { createDiffusion, type Denoiser } from "../../src/ldm_module/diffusion/index.ts";
 import { calculateLogProb, grpoObjective, getLossType, LOSS_TYPES, tokenCounts, type GrpoTerms } from "../../src/rl_module/grpo.ts";
 import { RLError } from "../../src/crystal/errors.ts";
+import { directionalDifference } from "../helpers/finite_difference.ts";
 
 await tf.setBackend("cpu");
 
@@ -178,14 +179,7 @@ test("gradient check: with a wide clip and β = γ = 0 the surrogate's gradient 
     for (let trial = 0; trial < 2; trial++) {
       const dirs = vars.map((v) => rng.tensorNormal(v.shape));
       const analytic = vars.reduce((s, v, k) => s + tf.sum(tf.mul(grads[v.name], dirs[k])).dataSync()[0], 0);
-      const h = 1e-2;
-      const shift = (sign: number) => vars.forEach((v, k) => v.assign(tf.tidy(() => tf.add(v, tf.mul(dirs[k], sign * h)))));
-      shift(+1);
-      const fPlus = F();
-      shift(-2);
-      const fMinus = F();
-      shift(+1);
-      const numeric = (fPlus - fMinus) / (2 * h);
+      const numeric = directionalDifference(vars, dirs, F, 1e-2);
       assert.ok(Math.abs(analytic - numeric) <= 3e-3 * Math.abs(numeric) + 1e-4, `step ${i} trial ${trial}: analytic ${analytic} vs finite differences ${numeric}`);
       tf.dispose(dirs);
     }
