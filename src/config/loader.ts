@@ -25,6 +25,7 @@ import { configPath, isGroup, readConfigFile, requireOptionFile, type ConfigFile
 import { ConfigError } from "./errors.ts";
 import { resolveInterpolations } from "./interpolate.ts";
 import { applyOverrides, parseOverride, type Override } from "./overrides.ts";
+import { defaultRegistry } from "./registry.ts";
 import { didYouMean } from "./suggest.ts";
 import { getAt, mergeConfig, parseKeyPath, setAt, type ConfigObject, type ConfigValue } from "./tree.ts";
 
@@ -251,8 +252,24 @@ export async function loadCustomModules(config: ConfigObject, options: { baseDir
     const abs = isAbsolute(p) ? p : resolve(options.baseDir ?? process.cwd(), p);
     if (!/\.(ts|mts|js|mjs)$/.test(abs)) throw new ConfigError(`${p} is not a .ts/.js module.`, `custom_modules[${i}]`);
     if (!existsSync(abs)) throw new ConfigError(`custom module ${abs} does not exist; paths are relative to ${options.baseDir ?? process.cwd()}.`, `custom_modules[${i}]`);
+    const before = defaultRegistry.names().length;
     await import(pathToFileURL(abs).href);
+    if (!importedBefore.has(abs) && defaultRegistry.names().length === before) warnRegisteredNothing(abs);
+    importedBefore.add(abs);
     loaded.push(abs);
   }
   return loaded;
+}
+
+/** Custom modules imported in this process (a second import is a no-op and registers nothing). */
+const importedBefore = new Set<string>();
+
+/**
+ * Why a custom module can run and still register nothing: tsx loads a `.ts` file that lives
+ * outside a package with `"type": "module"` as CommonJS, so its imports of crystal-grpo load a
+ * second copy of the library, and its registerTarget/registerReward calls fill that copy's registry.
+ */
+function warnRegisteredNothing(abs: string): void {
+  const hint = abs.endsWith(".ts") ? ` If it calls registerTarget or registerReward, it ran against a second copy of crystal-grpo: a .ts file outside a package with "type": "module" is loaded as CommonJS. Rename it to .mts, or put a package.json with {"type": "module"} next to it.` : "";
+  console.warn(`custom module ${abs} registered no new _target_ name.${hint}`);
 }

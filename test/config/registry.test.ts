@@ -6,6 +6,10 @@ import { instantiate, type PartialTarget } from "../../src/config/instantiate.ts
 import { composeConfig, loadCustomModules } from "../../src/config/loader.ts";
 import { defaultRegistry, SEED_ALIASES, TargetRegistry, type Kwargs } from "../../src/config/registry.ts";
 import { camelizeKeys } from "../../src/config/schema.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 async function expectError(fn: () => Promise<unknown>, ...patterns: RegExp[]): Promise<Error> {
   try {
@@ -182,6 +186,32 @@ test("custom_modules: listed files are imported and register their targets", asy
   await expectError(() => loadCustomModules({ custom_modules: ["configs/train_rl.yaml"] }), /not a \.ts\/\.js module/);
   await expectError(() => loadCustomModules({ custom_modules: "x.ts" }), /must be a list/);
   assert.equal(await loadCustomModules({}), []);
+});
+
+test("custom_modules: a .ts outside an ESM package registers into a second copy, and we say so", async () => {
+  // tsx loads such a file as CommonJS, so its import of the registry is a separate instance.
+  const dir = mkdtempSync(join(tmpdir(), "crystal-grpo-custom-"));
+  const registry = fileURLToPath(new URL("../../src/config/registry.ts", import.meta.url));
+  const body = (name: string) => `import { registerTarget } from ${JSON.stringify(registry)};\nregisterTarget(${JSON.stringify(name)}, () => 1);\n`;
+  writeFileSync(join(dir, "cjs_reward.ts"), body("OutsideCjsReward"));
+  writeFileSync(join(dir, "esm_reward.mts"), body("OutsideEsmReward"));
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (msg: string) => warnings.push(msg);
+  try {
+    await loadCustomModules({ custom_modules: [join(dir, "cjs_reward.ts")] });
+    assert.not.ok(defaultRegistry.has("OutsideCjsReward"));
+    assert.is(warnings.length, 1);
+    assert.match(warnings[0], /cjs_reward\.ts registered no new _target_ name/);
+    assert.match(warnings[0], /Rename it to \.mts/);
+    await loadCustomModules({ custom_modules: [join(dir, "esm_reward.mts")] });
+    assert.ok(defaultRegistry.has("OutsideEsmReward"));
+    await loadCustomModules({ custom_modules: [join(dir, "esm_reward.mts")] }); // second import: a no-op, no warning
+    assert.is(warnings.length, 1);
+  } finally {
+    console.warn = warn;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
