@@ -171,6 +171,15 @@ export {
   type SaveStage,
   type RestoreTargets,
 } from "./nn/checkpoint.ts";
+export {
+  CheckpointMonitor,
+  improvesOn,
+  worstValue,
+  type MonitorMode,
+  type MonitorState,
+  type MonitorVerdict,
+  type CheckpointMonitorOptions,
+} from "./nn/checkpoint_monitor.ts";
 
 // --- metrics ---
 export {

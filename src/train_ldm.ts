@@ -25,6 +25,7 @@ import { Rng, type RngState } from "./nn/rng.ts";
 import { AdamW } from "./nn/optim.ts";
 import { EMA } from "./nn/ema.ts";
 import { readCheckpoint, restoreCheckpoint } from "./nn/checkpoint.ts";
+import { CheckpointMonitor } from "./nn/checkpoint_monitor.ts";
 import { composeConfig } from "./config/loader.ts";
 import { saveResolvedConfig } from "./config/save.ts";
 import { ConfigError } from "./config/errors.ts";
@@ -55,8 +56,8 @@ interface Run {
   yTrain: Float32Array | null;
   yVal: Float32Array | null;
   step: number;
-  bestVal: number;
-  sinceBest: number;
+  /** Best validation loss and early-stopping counter (ModelCheckpoint + EarlyStopping, mode min). */
+  monitor: CheckpointMonitor;
 }
 
 async function buildLdm(s: LDMTrainSettings, rng: Rng, numAtoms: NumAtomsSampler): Promise<LDMModule> {
@@ -93,6 +94,8 @@ async function loadSplit(s: LDMTrainSettings, split: string): Promise<{ records:
 }
 
 async function setUp(s: LDMTrainSettings, config: Record<string, unknown>): Promise<Run> {
+  // First: a bad patience is a ConfigError before any data or model is loaded.
+  const monitor = new CheckpointMonitor({ monitor: "val/loss", mode: "min", patience: s.patience });
   mkdirSync(join(s.outputDir, "checkpoints"), { recursive: true });
   const rng = new Rng(s.seed);
   const trainSplit = await loadSplit(s, "train");
@@ -106,7 +109,7 @@ async function setUp(s: LDMTrainSettings, config: Record<string, unknown>): Prom
   const val = new CrystalDataLoader(valStructures, { ...common, shuffle: false });
   const optimizer = new AdamW(ldm, { lr: s.lr, weightDecay: s.weightDecay });
   const ema = s.emaDecay !== null ? new EMA(ldm, s.emaDecay) : null;
-  const run: Run = { s, config, rng, ldm, optimizer, ema, train, val, augmentRng: rng.fork("augment"), dataRng, yTrain: trainSplit.y, yVal: valSplit.y, step: 0, bestVal: Infinity, sinceBest: 0 };
+  const run: Run = { s, config, rng, ldm, optimizer, ema, train, val, augmentRng: rng.fork("augment"), dataRng, yTrain: trainSplit.y, yVal: valSplit.y, step: 0, monitor };
   if (s.ckptPath) await resume(run, s.ckptPath);
   saveResolvedConfig(config as never, s.outputDir);
   console.log(
@@ -124,7 +127,7 @@ async function resume(run: Run, dir: string): Promise<void> {
   for (const [key, rng] of [["augmentRng", run.augmentRng], ["dataRng", run.dataRng], ["noiseRng", run.ldm.noiseRng]] as const) {
     if (m[key]) rng.setState(m[key] as RngState);
   }
-  if (typeof m.bestVal === "number") run.bestVal = m.bestVal;
+  run.monitor.restore({ best: m.bestVal, staleValidations: m.staleValidations });
   run.step = ckpt.meta.step;
   console.log(`resumed from ${ckpt.dir} at step ${run.step}`);
 }
@@ -136,7 +139,7 @@ async function save(run: Run, name: string): Promise<void> {
     ema: run.ema ?? undefined,
     rng: run.rng,
     config: { seed: run.s.seed, data: run.config.data, trainer: run.config.trainer },
-    meta: { loader: run.train.getState(), augmentRng: run.augmentRng.getState(), dataRng: run.dataRng.getState(), bestVal: run.bestVal },
+    meta: { loader: run.train.getState(), augmentRng: run.augmentRng.getState(), dataRng: run.dataRng.getState(), bestVal: run.monitor.best, staleValidations: run.monitor.staleValidations },
   });
 }
 
@@ -194,16 +197,11 @@ async function afterStep(run: Run, terms: Record<string, number>, t0: number): P
   if (run.step % s.valCheckInterval !== 0) return false;
   const val = validate(run);
   logMetrics(run, { split: "val", ...val });
-  console.log(`step ${run.step} train loss ${terms.loss.toFixed(4)} | val loss ${val.loss.toFixed(4)} mse ${val.mse.toFixed(4)} vb ${val.vb.toFixed(4)} (best ${run.bestVal.toFixed(4)})`);
-  if (val.loss < run.bestVal) {
-    run.bestVal = val.loss;
-    run.sinceBest = 0;
-    await save(run, "best");
-  } else {
-    run.sinceBest += 1;
-  }
+  console.log(`step ${run.step} train loss ${terms.loss.toFixed(4)} | val loss ${val.loss.toFixed(4)} mse ${val.mse.toFixed(4)} vb ${val.vb.toFixed(4)} (best ${run.monitor.best.toFixed(4)})`);
+  const { improved, shouldStop } = run.monitor.update(val.loss);
+  if (improved) await save(run, "best");
   await save(run, "last");
-  return s.patience !== null && run.sinceBest >= s.patience;
+  return shouldStop;
 }
 
 async function trainLoop(run: Run): Promise<string> {
@@ -218,7 +216,7 @@ async function trainLoop(run: Run): Promise<string> {
     run.step += 1;
     if (!Number.isFinite(terms.loss)) throw new Error(`train_ldm: loss became ${terms.loss} at step ${run.step}; lower ldm_module.optimizer.lr.`);
     bar.update(run.step, run.step / s.maxSteps);
-    if (await afterStep(run, terms, t0)) return `early stopping: no val improvement in ${s.patience} checks`;
+    if (await afterStep(run, terms, t0)) return run.monitor.stopReason();
   }
   return "data exhausted";
 }

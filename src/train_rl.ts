@@ -26,6 +26,7 @@ import { initBackend } from "./nn/backend.ts";
 import { tf } from "./nn/tf.ts";
 import { Rng, type RngState } from "./nn/rng.ts";
 import { readCheckpoint } from "./nn/checkpoint.ts";
+import { CheckpointMonitor } from "./nn/checkpoint_monitor.ts";
 import { loadDataset } from "./data/datasets.ts";
 import { CrystalDataLoader, type DataLoaderState } from "./data/loader.ts";
 import { toTensors, disposeBatch, type HostBatch } from "./data/batch.ts";
@@ -37,7 +38,7 @@ import { saveResolvedConfig, configToYaml } from "./config/save.ts";
 import { ConfigError } from "./config/errors.ts";
 import type { ConfigObject } from "./config/tree.ts";
 import { RLModule, type StepRecord } from "./rl_module/rl_module.ts";
-import { rlTrainSettings, improves, type RLTrainSettings } from "./rl_module/train_settings.ts";
+import { rlTrainSettings, type RLTrainSettings } from "./rl_module/train_settings.ts";
 
 interface Run {
   s: RLTrainSettings;
@@ -47,8 +48,8 @@ interface Run {
   dataRng: Rng;
   val: HostBatch;
   step: number;
-  best: number;
-  staleValidations: number;
+  /** Best `monitor` value and early-stopping counter (stored in checkpoints as `best`, `staleValidations`). */
+  monitor: CheckpointMonitor;
   interrupted: boolean;
 }
 
@@ -71,10 +72,11 @@ async function setUp(config: ConfigObject): Promise<Run> {
   if (rl.rlConfigs.numInnerBatch > samples) {
     throw new ConfigError(`${rl.rlConfigs.numInnerBatch} inner batches for ${samples} samples per step (data.batch_size × num_group_samples); lower it or raise the batch.`, "rl_module.rl_configs.num_inner_batch");
   }
+  const monitor = new CheckpointMonitor({ monitor: s.monitor, mode: s.mode, patience: s.patience });
   const dataRng = new Rng(s.seed).fork("data");
   const { train, val } = await loadPrompts(s, rl.ldm.maxAtoms, dataRng);
   mkdirSync(s.checkpointDir, { recursive: true });
-  const run: Run = { s, config, rl, train, dataRng, val, step: 0, best: s.mode === "max" ? -Infinity : Infinity, staleValidations: 0, interrupted: false };
+  const run: Run = { s, config, rl, train, dataRng, val, step: 0, monitor, interrupted: false };
   if (s.ckptPath) await resume(run, s.ckptPath);
   saveResolvedConfig(config, s.outputDir, { header: [`node --import tsx src/train_rl.ts ${process.argv.slice(2).join(" ")}`] });
   console.log(`${train.structures.length} prompt structures, ${s.batchSize} prompts × ${rl.rlConfigs.numGroupSamples} samples per step; ${rl.ldm.denoiser.numParameters()} trainable parameters`);
@@ -86,8 +88,7 @@ async function resume(run: Run, dir: string): Promise<void> {
   const meta = run.rl.restoreTrainingState(ckpt);
   if (meta.loader) run.train.setState(meta.loader as DataLoaderState);
   if (meta.dataRng) run.dataRng.setState(meta.dataRng as RngState);
-  if (typeof meta.best === "number") run.best = meta.best;
-  if (typeof meta.staleValidations === "number") run.staleValidations = meta.staleValidations;
+  run.monitor.restore({ best: meta.best, staleValidations: meta.staleValidations });
   run.step = ckpt.meta.step;
   console.log(`resumed from ${ckpt.dir} at step ${run.step}`);
 }
@@ -98,7 +99,7 @@ async function save(run: Run, name: string): Promise<void> {
     step: run.step,
     config: run.config as Record<string, unknown>,
     rewardConfig: rlSection.reward_fn,
-    meta: { loader: run.train.getState(), dataRng: run.dataRng.getState(), best: run.best, staleValidations: run.staleValidations },
+    meta: { loader: run.train.getState(), dataRng: run.dataRng.getState(), ...run.monitor.state() },
   });
 }
 
@@ -113,18 +114,11 @@ async function validateAndSave(run: Run): Promise<string | null> {
   logRecord(run, "val", val);
   const value = val[run.s.monitor];
   if (value === undefined) throw new ConfigError(`validation reports no "${run.s.monitor}"; monitor one of ${Object.keys(val).join(", ")}.`, "callbacks.early_stopping.monitor");
-  const best = Number.isFinite(run.best) ? `best so far ${run.best.toFixed(4)}` : "first validation since the start";
-  console.log(`\nstep ${run.step}: ${run.s.monitor} ${value.toFixed(4)} (${best})`);
-  if (improves(value, run.best, run.s.mode)) {
-    run.best = value;
-    run.staleValidations = 0;
-    await save(run, "best");
-  } else {
-    run.staleValidations += 1;
-  }
+  console.log(`\nstep ${run.step}: ${run.s.monitor} ${value.toFixed(4)} (${run.monitor.describeBest()})`);
+  const { improved, shouldStop } = run.monitor.update(value);
+  if (improved) await save(run, "best");
   await save(run, "last");
-  const stale = run.s.patience > 0 && run.staleValidations >= run.s.patience;
-  return stale ? `early stopping: ${run.s.monitor} did not improve in ${run.s.patience} validations` : null;
+  return shouldStop ? run.monitor.stopReason() : null;
 }
 
 /** One progress line: bar, step count, reward and KL (redrawn on a TTY, one line per step otherwise). */

@@ -20,6 +20,7 @@ import { tf } from "./nn/tf.ts";
 import { Rng } from "./nn/rng.ts";
 import { AdamW } from "./nn/optim.ts";
 import { readCheckpoint, restoreCheckpoint } from "./nn/checkpoint.ts";
+import { CheckpointMonitor } from "./nn/checkpoint_monitor.ts";
 import { loadDataset } from "./data/datasets.ts";
 import { CrystalDataLoader, type DataLoaderState } from "./data/loader.ts";
 import { toTensors, disposeBatch, type HostBatch } from "./data/batch.ts";
@@ -47,9 +48,8 @@ interface Run {
   augmentRng: Rng;
   dataRng: Rng;
   step: number;
-  bestVal: number;
-  /** Validations since the best one (early stopping). */
-  staleVals: number;
+  /** Best validation loss and early-stopping counter (ModelCheckpoint + EarlyStopping, mode min). */
+  monitor: CheckpointMonitor;
 }
 
 /** Writes a file via a temporary name + rename (never a half-written file). */
@@ -74,6 +74,8 @@ async function loadStructures(s: VAETrainSettings, maxAtoms: number): Promise<{ 
 }
 
 async function setUp(s: VAETrainSettings, model: VAEConfig, config: ConfigObject): Promise<Run> {
+  // First: a bad patience is a ConfigError before any data is read.
+  const monitor = new CheckpointMonitor({ monitor: "val/loss", mode: "min", patience: s.trainer.patience });
   const dir = s.outputDir;
   mkdirSync(s.checkpointDir, { recursive: true });
   const rng = new Rng(s.seed);
@@ -84,7 +86,7 @@ async function setUp(s: VAETrainSettings, model: VAEConfig, config: ConfigObject
   const val = new CrystalDataLoader(data.val, { ...common, shuffle: false });
   const vae = new VAEModule(model, rng.fork("init"));
   const optimizer = new AdamW(vae, { lr: s.optimizer.lr, weightDecay: s.optimizer.weightDecay });
-  const run: Run = { s, model, config, dir, rng, vae, optimizer, train, val, augmentRng: rng.fork("augment"), dataRng, step: 0, bestVal: Infinity, staleVals: 0 };
+  const run: Run = { s, model, config, dir, rng, vae, optimizer, train, val, augmentRng: rng.fork("augment"), dataRng, step: 0, monitor };
   if (s.resume) await resume(run, s.resume);
   writeAtomic(join(dir, "config.yaml"), YAML.stringify(config));
   console.log(`train ${data.train.length} structures (${train.length} batches/epoch), val ${data.val.length}; ${vae.numParameters()} parameters`);
@@ -99,7 +101,7 @@ async function resume(run: Run, dir: string): Promise<void> {
   if (m.augmentRng) run.augmentRng.setState(m.augmentRng as ReturnType<Rng["getState"]>);
   if (m.dataRng) run.dataRng.setState(m.dataRng as ReturnType<Rng["getState"]>);
   if (m.noiseRng) run.vae.noiseRng.setState(m.noiseRng as ReturnType<Rng["getState"]>);
-  if (typeof m.bestVal === "number") run.bestVal = m.bestVal;
+  run.monitor.restore({ best: m.bestVal, staleValidations: m.staleValidations });
   run.step = ckpt.meta.step;
   console.log(`resumed from ${ckpt.dir} at step ${run.step}`);
 }
@@ -110,7 +112,7 @@ async function save(run: Run, name: string, extraMeta: Record<string, unknown> =
     optimizer: run.optimizer,
     rng: run.rng,
     config: { ...run.config },
-    meta: { loader: run.train.getState(), augmentRng: run.augmentRng.getState(), dataRng: run.dataRng.getState(), bestVal: run.bestVal, ...extraMeta },
+    meta: { loader: run.train.getState(), augmentRng: run.augmentRng.getState(), dataRng: run.dataRng.getState(), bestVal: run.monitor.best, staleValidations: run.monitor.staleValidations, ...extraMeta },
   });
 }
 
@@ -148,16 +150,11 @@ function trainStep(run: Run, host: HostBatch): Record<string, number> {
 async function validateAndSave(run: Run): Promise<boolean> {
   const val = validate(run);
   logMetrics(run, { split: "val", ...val });
-  console.log(`step ${run.step} val loss ${val.loss.toFixed(4)} (best ${run.bestVal.toFixed(4)})`);
-  if (val.loss < run.bestVal) {
-    run.bestVal = val.loss;
-    run.staleVals = 0;
-    await save(run, "best");
-  } else {
-    run.staleVals += 1;
-  }
+  console.log(`step ${run.step} val loss ${val.loss.toFixed(4)} (best ${run.monitor.best.toFixed(4)})`);
+  const { improved, shouldStop } = run.monitor.update(val.loss);
+  if (improved) await save(run, "best");
   await save(run, "last");
-  return run.s.trainer.patience > 0 && run.staleVals >= run.s.trainer.patience;
+  return shouldStop;
 }
 
 /** Logging and validation after a step; returns a reason to stop, or null. */
@@ -170,7 +167,7 @@ async function afterStep(run: Run, terms: Record<string, number>, t0: number): P
     console.log(`step ${run.step} loss ${terms.loss.toFixed(4)} types ${terms.atom_types.toFixed(3)} coords ${terms.frac_coords.toFixed(3)} lengths ${terms.lengths.toFixed(3)} angles ${terms.angles.toFixed(4)} kl ${terms.kl.toFixed(2)}`);
   }
   if (run.step % trainer.valEvery === 0 && (await validateAndSave(run))) {
-    return `early stopping: no validation improvement in ${trainer.patience} checks`;
+    return run.monitor.stopReason();
   }
   return null;
 }

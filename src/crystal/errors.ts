@@ -86,3 +86,6 @@ export class CrystalGraphError extends CrystalError {}
 
 /** A property predictor that cannot be trained, loaded or asked: unknown target, bad training option, a checkpoint that is not a predictor. */
 export class PredictorError extends CrystalError {}
+
+/** A monitored validation metric that cannot be compared (NaN or infinite), for checkpointing and early stopping. */
+export class MonitorError extends CrystalError {}

@@ -81,8 +81,3 @@ export function rlTrainSettings(cfg: ConfigObject): RLTrainSettings {
     ckptPath: cfg.ckpt_path === null || cfg.ckpt_path === undefined ? null : str(cfg.ckpt_path, "ckpt_path"),
   };
 }
-
-/** True when `value` beats `best` under `mode`. */
-export function improves(value: number, best: number, mode: "max" | "min"): boolean {
-  return mode === "max" ? value > best : value < best;
-}
