@@ -322,6 +322,7 @@ export {
 } from "./rl_module/rl_module.ts";
 export { resolveRLConfigs, resolveSamplingConfigs, RL_CONFIG_DEFAULTS, SAMPLING_DEFAULTS, type RLConfigs, type SamplingConfigs } from "./rl_module/rl_configs.ts";
 export { innerBatches, repeatPrompts, trajectoryLogProbs, selectTrajectoryRows, disposeTrajectory, stackSteps, type StackedSteps, type Trajectory, type RolloutInput } from "./rl_module/trajectory.ts";
+export { summarizeRun, summarizeMetricsFile, formatRunSummary, type RunSummary, type MetricsRecord } from "./rl_module/run_summary.ts";
 
 // --- config ---
 export { ConfigError } from "./config/errors.ts";

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { composeConfig } from "./config/loader.ts";
 import { parseCliArgs } from "./config/overrides.ts";
 import { runTrainRL } from "./train_rl.ts";
+import { formatRunSummary, summarizeMetricsFile } from "./rl_module/run_summary.ts";
 
 /** Steps of the default bounded run (validation every 5 steps would not fire; see VAL_EVERY). */
 const DEFAULT_STEPS = 3;
@@ -31,6 +32,7 @@ const defaults = [
 const config = composeConfig({ configName: "train_rl", overrides: [...defaults, ...cli.overrides] });
 const result = await runTrainRL(config);
 console.log(`\nnpm start: ${result.reason} after ${result.step} GRPO steps.`);
+for (const line of formatRunSummary(summarizeMetricsFile(result.metricsPath))) console.log(`  ${line}`);
 console.log(`  metrics:     ${result.metricsPath}  (one JSON line per step; val/reward_raw at step 0 and every ${VAL_EVERY} steps)`);
 console.log(`  config:      ${join(result.outputDir, "config.yaml")}`);
 console.log(`  checkpoints: ${result.checkpointDir}  (each loads as an LDM; resume with npm run train:rl -- ckpt_path=<dir>)`);

@@ -39,6 +39,7 @@ import { ConfigError } from "./config/errors.ts";
 import type { ConfigObject } from "./config/tree.ts";
 import { RLModule, type StepRecord } from "./rl_module/rl_module.ts";
 import { rlTrainSettings, type RLTrainSettings } from "./rl_module/train_settings.ts";
+import { formatRunSummary, summarizeMetricsFile } from "./rl_module/run_summary.ts";
 
 interface Run {
   s: RLTrainSettings;
@@ -216,6 +217,7 @@ export async function trainRLCli(argv: string[]): Promise<TrainRLResult | null> 
   }
   const result = await runTrainRL(config);
   console.log(`\nstopping: ${result.reason} (step ${result.step}); outputs in ${result.outputDir}`);
+  for (const line of formatRunSummary(summarizeMetricsFile(result.metricsPath))) console.log(`  ${line}`);
   return result;
 }
 
