@@ -18,6 +18,7 @@ import {
   type Mat3,
   type Vec3,
 } from "./linalg.ts";
+import { niggliReducedBasis } from "./matcher_lattice.ts";
 
 /** One lattice image of a point found by `Lattice.getPointsInSphere`. */
 export interface PointInSphere {
@@ -233,19 +234,21 @@ export class Lattice {
   }
 
   /**
-   * Niggli-reduced lattice with pymatgen's semantics (`get_niggli_reduced_lattice`): the
-   * Křivý–Gruber steps A1–A8 in the numerically stable form of Grosse-Kunstleve et al. (2004),
-   * run on the LLL basis, with the tolerance scaled to `tol · volume^(1/3)`.
-   * The result is expressed in this lattice's Cartesian frame (its rows are lattice vectors
-   * of this lattice) and is right-handed.
+   * Niggli-reduced lattice with pymatgen's tolerance semantics (`get_niggli_reduced_lattice`):
+   * the Křivý–Gruber steps A1–A8 in the numerically stable form of Grosse-Kunstleve et al.
+   * (2004), run on the LLL basis with the tolerance scaled to `tol · volume^(1/3)`.
+   * The basis is the reduction's own integer transform of the LLL basis (`niggliReducedBasis`,
+   * shared with the structure matcher's `niggliReduce`): its parameters are pymatgen's, but
+   * unlike pymatgen's vector search it does not depend on how the lattice is oriented in
+   * space, so a rotated structure reduces to the rotated cell (the seed batches rely on this).
+   * The result is in this lattice's Cartesian frame (its rows are lattice vectors of this
+   * lattice) and right-handed.
+   * @throws LatticeError when `tol` is negative or not finite.
    */
   getNiggliReduced(tol = 1e-5): Lattice {
-    if (!(tol >= 0)) throw new LatticeError(`Niggli tolerance must be >= 0, got ${tol}.`);
-    const eps = tol * Math.cbrt(this.volume);
-    const lllM = this.lll().matrix;
-    const steps = niggliTransform(matmul3(lllM, transpose3(lllM)), eps);
-    const m = matmul3(steps, lllM);
-    return new Lattice(det3(m) < 0 ? scaleMat3(m, -1) : m);
+    if (!(tol >= 0) || !Number.isFinite(tol))
+      throw new LatticeError(`Niggli tolerance must be a finite number >= 0, got ${tol}; the usual value is 1e-5.`);
+    return new Lattice(niggliReducedBasis(this.matrix, tol));
   }
 
   // --- periodic distances ----------------------------------------------------------------
@@ -392,84 +395,6 @@ function calculateLll(matrix: Mat3, delta: number): LllResult {
 
 function roundMat(m: Mat3): Mat3 {
   return m.map((r) => r.map((x) => Math.round(x) + 0)) as Mat3;
-}
-
-// --- Niggli reduction ------------------------------------------------------------------------
-
-/** Niggli form parameters of a metric tensor: A = a·a, B, C, ξ = 2 b·c, η = 2 a·c, ζ = 2 a·b. */
-function niggliParams(g: Mat3) {
-  return { A: g[0][0], B: g[1][1], C: g[2][2], E: 2 * g[1][2], N: 2 * g[0][2], Y: 2 * g[0][1] };
-}
-
-/** Applies the change of basis M to metric g (g' = Mᵀ g M) and to the accumulated transform t (t' = Mᵀ t). */
-function applyStep(state: { g: Mat3; t: Mat3 }, m: Mat3): void {
-  const mt = transpose3(m);
-  state.g = matmul3(mt, matmul3(state.g, m));
-  state.t = matmul3(mt, state.t);
-}
-
-const sign = (x: number, eps: number) => (Math.abs(x) < eps ? 0 : x / Math.abs(x));
-
-/** Steps A3/A4: make ξ, η, ζ all positive or all non-positive by flipping axes (det stays +1); signs come from `p0`. */
-function signNormalise(state: { g: Mat3; t: Mat3 }, p0: { E: number; N: number; Y: number }, eps: number): void {
-  const { E, N, Y } = p0;
-  const [l, m, n] = [sign(E, eps), sign(N, eps), sign(Y, eps)];
-  const p = l * m * n;
-  let [i, j, k] = [1, 1, 1];
-  if (p === 1) [i, j, k] = [l === -1 ? -1 : 1, m === -1 ? -1 : 1, n === -1 ? -1 : 1];
-  else {
-    [i, j, k] = [l === 1 ? -1 : 1, m === 1 ? -1 : 1, n === 1 ? -1 : 1];
-    if (i * j * k === -1) {
-      if (n === 0) k = -1;
-      else if (m === 0) j = -1;
-      else if (l === 0) i = -1;
-    }
-  }
-  applyStep(state, [
-    [i, 0, 0],
-    [0, j, 0],
-    [0, 0, k],
-  ]);
-}
-
-/** Steps A5–A8: the first applicable reduction of an off-diagonal term, or null when reduced. */
-function offDiagonalStep(g: Mat3, eps: number): Mat3 | null {
-  const { A, B, E, N, Y } = niggliParams(g);
-  if (Math.abs(E) > B + eps || (Math.abs(E - B) < eps && 2 * N < Y - eps) || (Math.abs(E + B) < eps && Y < -eps))
-    return [[1, 0, 0], [0, 1, -E / Math.abs(E)], [0, 0, 1]];
-  if (Math.abs(N) > A + eps || (Math.abs(A - N) < eps && 2 * E < Y - eps) || (Math.abs(A + N) < eps && Y < -eps))
-    return [[1, 0, -N / Math.abs(N)], [0, 1, 0], [0, 0, 1]];
-  if (Math.abs(Y) > A + eps || (Math.abs(A - Y) < eps && 2 * E < N - eps) || (Math.abs(A + Y) < eps && N < -eps))
-    return [[1, -Y / Math.abs(Y), 0], [0, 1, 0], [0, 0, 1]];
-  const s = E + N + Y + A + B;
-  if (s < -eps || (Math.abs(s) < eps && eps < Y + (A + N) * 2)) return [[1, 0, 1], [0, 1, 1], [0, 0, 1]];
-  return null;
-}
-
-/**
- * Křivý–Gruber / Grosse-Kunstleve loop on a metric tensor, in pymatgen's step order (A1 and A2
- * may both run in one pass; A2 and A5–A8 restart the pass; at most 100 passes). Returns the
- * integer transform T (det +1) with reduced basis = T · basis.
- */
-function niggliTransform(g0: Mat3, eps: number): Mat3 {
-  const state = { g: g0, t: identity3() };
-  for (let pass = 0; pass < 100; pass++) {
-    // pymatgen reads A…ζ once per pass: after A1 the A2 test and the A3/A4 signs still use
-    // the values from before A1. We keep that quirk, because it decides between the
-    // equally reduced 60° and 120° cells of a hexagonal lattice.
-    const { A, B, C, E, N, Y } = niggliParams(state.g);
-    if (A > B + eps || (Math.abs(A - B) < eps && Math.abs(E) > Math.abs(N) + eps))
-      applyStep(state, [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]); // A1: swap a, b
-    if (B > C + eps || (Math.abs(B - C) < eps && Math.abs(N) > Math.abs(Y) + eps)) {
-      applyStep(state, [[-1, 0, 0], [0, 0, -1], [0, -1, 0]]); // A2: swap b, c
-      continue;
-    }
-    signNormalise(state, { E, N, Y }, eps);
-    const step = offDiagonalStep(state.g, eps);
-    if (!step) break;
-    applyStep(state, step);
-  }
-  return state.t;
 }
 
 // --- minimum-image distances -----------------------------------------------------------------

@@ -296,75 +296,143 @@ function angleTable(pts: { cart: Vec3[]; dist: number[] }, p: number[], q: numbe
   return ok;
 }
 
-/** One step of the Niggli loop: G ← Mᵀ G M. */
-function transform(g: Mat3, mt: readonly (readonly number[])[]): Mat3 {
-  return matmul3(transpose3(mt), matmul3(g, mt));
+// --- Niggli reduction ------------------------------------------------------------------------
+// The project's only Niggli reduction. One loop (A1–A8 on the LLL metric) and two ways to turn
+// its result into a basis: pymatgen's vector search (`niggliReduce`, used by the structure
+// matcher so that reduced and primitive cells are pymatgen's) and the reduction's own integer
+// transform (`niggliReducedBasis`, used by `Lattice.getNiggliReduced`), which depends on the
+// metric only and is therefore the same for a rotated copy of the lattice.
+
+/**
+ * Above this relative length tolerance (the scaled tolerance e, which pymatgen passes to
+ * `find_mapping` as a *fractional* length tolerance) the mapping search would admit vectors of
+ * any length and its sphere would hold a huge number of lattice points; the reduced basis
+ * itself is used instead. With the default tol = 1e-5 this needs a cell edge near 10⁵ Å.
+ */
+const MAX_MAPPING_LTOL = 1;
+
+/** Outcome of the Niggli loop on the LLL basis of a lattice. */
+interface NiggliReduction {
+  /** Scaled tolerance e = tol·V^(1/3) (Å²-compared against metric entries, as pymatgen does). */
+  e: number;
+  /** LLL basis the loop started from (pymatgen's `lll_matrix`). */
+  lll: Mat3;
+  /** Reduced metric tensor G and integer transform T (det +1) with reduced basis = T · lll. */
+  state: NiggliState;
+}
+
+/** Runs the Niggli loop (Grosse-Kunstleve, Sauter & Adams, Acta Cryst. A60 (2004) 1–6) on the LLL basis of `m`. */
+function niggliReduction(m: Mat3, tol: number): NiggliReduction {
+  const e = tol * Math.cbrt(Math.abs(det3(m)));
+  const lll = lllReduce(m).matrix;
+  return { e, lll, state: niggliMetric(matmul3(lll, transpose3(lll)), e) };
+}
+
+/** T · LLL of a reduction, negated when left-handed (negation keeps the lattice). */
+function transformedBasis(r: NiggliReduction): Mat3 {
+  const basis = matmul3(r.state.t, r.lll);
+  return det3(basis) > 0 ? basis : scaleMatrix(basis, -1);
 }
 
 /**
- * Niggli-reduced lattice (Grosse-Kunstleve, Sauter & Adams, Acta Cryst. A60 (2004) 1–6), in
- * pymatgen's formulation: reduce the metric tensor of the LLL basis with tolerance
- * tol·V^(1/3), then pick actual lattice vectors of `m` with the reduced parameters, so the result
- * describes the same lattice point set, right-handed.
+ * Niggli-reduced basis of `m` from the reduction's own integer transform: T · LLL(m), made
+ * right-handed, in `m`'s Cartesian frame. Same cell parameters as pymatgen's
+ * `get_niggli_reduced_lattice` (up to its 1° angle tolerance), but the basis is chosen from the
+ * metric alone, so rotating the lattice rotates the result (pymatgen's choice depends on the
+ * Cartesian orientation). Works for tol = 0, where pymatgen's search finds nothing.
+ */
+export function niggliReducedBasis(m: Mat3, tol = 1e-5): Mat3 {
+  return transformedBasis(niggliReduction(m, tol));
+}
+
+/**
+ * Niggli-reduced lattice in pymatgen's formulation (`get_niggli_reduced_lattice`): the Niggli
+ * loop on the LLL metric with tolerance e = tol·V^(1/3), then the first triple of actual
+ * lattice vectors of `m` with the reduced parameters (`find_mapping(…, ltol = e, atol = 1°)`),
+ * so the basis — not only the cell shape — is the one pymatgen returns. Negated when
+ * left-handed, so the result is right-handed and in `m`'s Cartesian frame.
+ *
+ * Where pymatgen's search finds nothing (it raises "can't find niggli"; e.g. tol = 0, where its
+ * strict length test admits no vector), finds a sublattice (loose tol; pymatgen then returns
+ * a supercell), or would search an enormous sphere (e > MAX_MAPPING_LTOL), the transform basis
+ * of `niggliReducedBasis` is returned instead: a Niggli cell of the same lattice.
+ * `tol` is not validated here (callers own their inputs; `Lattice.getNiggliReduced` checks it).
  */
 export function niggliReduce(m: Mat3, tol = 1e-5): Mat3 {
-  const vol = Math.abs(det3(m));
-  const e = tol * Math.cbrt(vol);
-  const lll = lllReduce(m).matrix;
-  const g = niggliMetric(matmul3(lll, transpose3(lll)), e);
+  const r = niggliReduction(m, tol);
+  const first = r.e <= MAX_MAPPING_LTOL ? firstMapping(m, metricTarget(r.state.g), r.e, 1) : null;
+  // A triple with |det| ≥ 2 spans a sublattice (e.g. c doubled): a different lattice.
+  if (!first || Math.abs(det3(first.scale)) > 1.5) return transformedBasis(r);
+  return det3(first.aligned) > 0 ? first.aligned : scaleMatrix(first.aligned, -1);
+}
+
+/** Lattice parameters of a metric tensor, round-tripped through pymatgen's `from_parameters` as pymatgen does. */
+function metricTarget(g: Mat3): [number, number, number, number, number, number] {
   const a = Math.sqrt(g[0][0]);
   const b = Math.sqrt(g[1][1]);
   const c = Math.sqrt(g[2][2]);
   const params = [a, b, c, Math.acos(g[1][2] / b / c) * RAD2DEG, Math.acos(g[0][2] / a / c) * RAD2DEG, Math.acos(g[0][1] / a / b) * RAD2DEG];
-  const target = latticeParameters(matrixFromParameters(params));
-  const first = firstMapping(m, target, e, 1);
-  if (first) return det3(first.aligned) > 0 ? first.aligned : scaleMatrix(first.aligned, -1);
-  // Numerical corner case: fall back on the LLL basis, which spans the same lattice.
-  return det3(lll) > 0 ? lll : scaleMatrix(lll, -1);
+  return latticeParameters(matrixFromParameters(params));
 }
 
-/** The Niggli iteration on a metric tensor (steps A1–A8). */
-function niggliMetric(g0: Mat3, e: number): Mat3 {
-  let g = g0;
+/** Metric tensor being reduced and the accumulated integer transform (reduced basis = t · start basis). */
+interface NiggliState {
+  g: Mat3;
+  t: Mat3;
+}
+
+/** One change of basis M of the Niggli loop: G ← Mᵀ G M, T ← Mᵀ T. */
+function transform(s: NiggliState, mt: readonly (readonly number[])[]): void {
+  const mT = transpose3(mt);
+  s.g = matmul3(mT, matmul3(s.g, mt));
+  s.t = matmul3(mT, s.t);
+}
+
+/**
+ * The Niggli iteration on a metric tensor (steps A1–A8, at most 100 passes, pymatgen's order:
+ * A1 and A2 may both run in one pass; A2 and A5–A8 restart the pass).
+ */
+function niggliMetric(g0: Mat3, e: number): NiggliState {
+  const s: NiggliState = { g: g0, t: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] };
   for (let iter = 0; iter < 100; iter++) {
     // Plain assignments rather than array destructuring, which is slow until optimised.
-    let A = g[0][0], B = g[1][1], C = g[2][2], E = 2 * g[1][2], N = 2 * g[0][2], Y = 2 * g[0][1];
+    let g = s.g;
+    let A = g[0][0], B = g[1][1], E = 2 * g[1][2], N = 2 * g[0][2], Y = 2 * g[0][1];
+    const C = g[2][2];
     // As in pymatgen, the A2 test and the sign step below use the values from the top of the
     // iteration even when A1 has just swapped a and b; reproducing this keeps reduced cells
-    // (and therefore primitive-cell detection) identical to pymatgen's.
-    if (A > B + e || (Math.abs(A - B) < e && Math.abs(E) > Math.abs(N) + e))
-      g = transform(g, [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]);
+    // (and therefore primitive-cell detection) identical to pymatgen's — it decides, for
+    // instance, between the equally reduced 60° and 120° cells of a hexagonal lattice.
+    if (A > B + e || (Math.abs(A - B) < e && Math.abs(E) > Math.abs(N) + e)) transform(s, [[0, -1, 0], [-1, 0, 0], [0, 0, -1]]);
     if (B > C + e || (Math.abs(B - C) < e && Math.abs(N) > Math.abs(Y) + e)) {
-      g = transform(g, [[-1, 0, 0], [0, 0, -1], [0, -1, 0]]);
+      transform(s, [[-1, 0, 0], [0, 0, -1], [0, -1, 0]]);
       continue;
     }
-    g = signStep(g, signTol(E, e), signTol(N, e), signTol(Y, e));
+    signStep(s, signTol(E, e), signTol(N, e), signTol(Y, e));
+    g = s.g;
     A = g[0][0];
     B = g[1][1];
-    C = g[2][2];
     E = 2 * g[1][2];
     N = 2 * g[0][2];
     Y = 2 * g[0][1];
-    if (Math.abs(E) > B + e || (Math.abs(E - B) < e && 2 * N < Y - e) || (Math.abs(E + B) < e && Y < -e)) {
-      g = transform(g, [[1, 0, 0], [0, 1, -E / Math.abs(E)], [0, 0, 1]]);
-      continue;
-    }
-    if (Math.abs(N) > A + e || (Math.abs(A - N) < e && 2 * E < Y - e) || (Math.abs(A + N) < e && Y < -e)) {
-      g = transform(g, [[1, 0, -N / Math.abs(N)], [0, 1, 0], [0, 0, 1]]);
-      continue;
-    }
-    if (Math.abs(Y) > A + e || (Math.abs(A - Y) < e && 2 * E < N - e) || (Math.abs(A + Y) < e && N < -e)) {
-      g = transform(g, [[1, -Y / Math.abs(Y), 0], [0, 1, 0], [0, 0, 1]]);
-      continue;
-    }
-    const s = E + N + Y + A + B;
-    if (s < -e || (Math.abs(s) < e && e < Y + (A + N) * 2)) {
-      g = transform(g, [[1, 0, 1], [0, 1, 1], [0, 0, 1]]);
-      continue;
-    }
-    break;
+    const step = offDiagonalStep(A, B, E, N, Y, e);
+    if (!step) break;
+    transform(s, step);
   }
-  return g;
+  return s;
+}
+
+/** Steps A5–A8: the first applicable reduction of an off-diagonal term, or null when the metric is reduced. */
+function offDiagonalStep(A: number, B: number, E: number, N: number, Y: number, e: number): Mat3 | null {
+  if (Math.abs(E) > B + e || (Math.abs(E - B) < e && 2 * N < Y - e) || (Math.abs(E + B) < e && Y < -e))
+    return [[1, 0, 0], [0, 1, -E / Math.abs(E)], [0, 0, 1]];
+  if (Math.abs(N) > A + e || (Math.abs(A - N) < e && 2 * E < Y - e) || (Math.abs(A + N) < e && Y < -e))
+    return [[1, 0, -N / Math.abs(N)], [0, 1, 0], [0, 0, 1]];
+  if (Math.abs(Y) > A + e || (Math.abs(A - Y) < e && 2 * E < N - e) || (Math.abs(A + Y) < e && N < -e))
+    return [[1, -Y / Math.abs(Y), 0], [0, 1, 0], [0, 0, 1]];
+  const sum = E + N + Y + A + B;
+  if (sum < -e || (Math.abs(sum) < e && e < Y + (A + N) * 2)) return [[1, 0, 1], [0, 1, 1], [0, 0, 1]];
+  return null;
 }
 
 /** Sign of x, zero within ±e. */
@@ -372,9 +440,12 @@ function signTol(x: number, e: number): number {
   return Math.abs(x) < e ? 0 : x / Math.abs(x);
 }
 
-/** Steps A3/A4: make the off-diagonal signs all positive or all non-positive. */
-function signStep(g: Mat3, l: number, m: number, n: number): Mat3 {
-  if (l * m * n === 1) return transform(g, [[l === -1 ? -1 : 1, 0, 0], [0, m === -1 ? -1 : 1, 0], [0, 0, n === -1 ? -1 : 1]]);
+/** Steps A3/A4: flip axes (det +1) so the off-diagonal signs (l, m, n) become all positive or all non-positive. */
+function signStep(s: NiggliState, l: number, m: number, n: number): void {
+  if (l * m * n === 1) {
+    transform(s, [[l === -1 ? -1 : 1, 0, 0], [0, m === -1 ? -1 : 1, 0], [0, 0, n === -1 ? -1 : 1]]);
+    return;
+  }
   let i = l === 1 ? -1 : 1;
   let j = m === 1 ? -1 : 1;
   let k = n === 1 ? -1 : 1;
@@ -383,7 +454,7 @@ function signStep(g: Mat3, l: number, m: number, n: number): Mat3 {
     else if (m === 0) j = -1;
     else if (l === 0) i = -1;
   }
-  return transform(g, [[i, 0, 0], [0, j, 0], [0, 0, k]]);
+  transform(s, [[i, 0, 0], [0, j, 0], [0, 0, k]]);
 }
 
 /** frac · M for many rows. */

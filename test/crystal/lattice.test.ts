@@ -127,6 +127,53 @@ test("Niggli cell meets the reduction conditions wherever pymatgen's does, and i
   assert.throws(() => Lattice.cubic(3).getNiggliReduced(-1), isA(LatticeError));
 });
 
+/** Rotation by `deg` degrees about the (normalised) axis u, as a 3×3 matrix R (x' = R x). */
+function rotation(u: number[], deg: number): Mat3 {
+  const n = Math.hypot(u[0], u[1], u[2]);
+  const [x, y, z] = [u[0] / n, u[1] / n, u[2] / n];
+  const c = Math.cos((deg * Math.PI) / 180);
+  const s = Math.sin((deg * Math.PI) / 180);
+  const t = 1 - c;
+  return [
+    [t * x * x + c, t * x * y - s * z, t * x * z + s * y],
+    [t * x * y + s * z, t * y * y + c, t * y * z - s * x],
+    [t * x * z - s * y, t * y * z + s * x, t * z * z + c],
+  ];
+}
+
+test("Niggli cell follows a rotation of the lattice wherever its LLL basis does", () => {
+  // The basis comes from the metric alone (pymatgen's vector search would pick another
+  // equivalent basis for most rotated cells), so the seed batches (lengths, angles, fractional
+  // coordinates) do not change when a structure is rotated. pymatgen's LLL (reproduced exactly)
+  // breaks exact ties by rounding, so a symmetric cell may start from another LLL basis.
+  const rt = transpose3(rotation([0.3, -0.7, 0.65], 37));
+  let followed = 0;
+  for (const e of FIX) {
+    const l = new Lattice(e.matrix);
+    const rotated = new Lattice(matmul3(e.matrix, rt));
+    if (maxAbsDiff(rotated.lllMatrix, matmul3(l.lllMatrix, rt)) > 1e-8) continue;
+    followed++;
+    const n = l.getNiggliReduced().matrix;
+    assert.ok(maxAbsDiff(rotated.getNiggliReduced().matrix, matmul3(n, rt)) < 1e-8, `${e.source}: rotated lattice reduced to another basis`);
+  }
+  assert.ok(followed >= FIX.length * 0.8, `LLL basis follows the rotation for only ${followed}/${FIX.length}`);
+});
+
+test("Niggli tolerance: 0 works (pymatgen raises there), non-finite is a LatticeError, a huge one terminates", () => {
+  for (const e of FIX.slice(0, 40)) {
+    const l = new Lattice(e.matrix);
+    const exact = l.getNiggliReduced(0);
+    assert.ok(isUnimodular(matmul3(e.niggli, inv3(exact.matrix))), `${e.source}: tol 0 gave another lattice`);
+    // Sorted: at tol 0 ties are not broken, and pymatgen's stale-value quirk may leave b > c.
+    const sorted = (v: number[]) => [...v].sort((x, y) => x - y);
+    const want = sorted(e.niggliParams.slice(0, 3));
+    sorted(exact.abc).forEach((x, i) => assert.ok(Math.abs(x - want[i]) < 1e-4, `${e.source}: tol 0 length ${i}: ${x} vs ${want[i]}`));
+    const loose = l.getNiggliReduced(1e3);
+    assert.ok(isUnimodular(matmul3(e.matrix, inv3(loose.matrix))), `${e.source}: tol 1e3 gave another lattice`);
+  }
+  for (const bad of [Infinity, NaN, -1e-9]) assert.throws(() => Lattice.cubic(3).getNiggliReduced(bad), isA(LatticeError));
+});
+
 test("getDistanceAndImage and getAllDistances equal pymatgen's", () => {
   for (const e of FIX) {
     const l = new Lattice(e.matrix);
