@@ -7,18 +7,16 @@ import {
   copyMat3,
   det3,
   dot3,
-  identity3,
   inv3,
   matmul3,
   norm3,
-  roundHalfEven,
   scaleMat3,
   transpose3,
   vecmat3,
   type Mat3,
   type Vec3,
 } from "./linalg.ts";
-import { niggliReducedBasis } from "./matcher_lattice.ts";
+import { lllReduce, niggliReducedBasis } from "./matcher_lattice.ts";
 
 /** One lattice image of a point found by `Lattice.getPointsInSphere`. */
 export interface PointInSphere {
@@ -188,9 +186,8 @@ export class Lattice {
   private lll(delta = 0.75): LllResult {
     let res = this._lll.get(delta);
     if (!res) {
-      if (!(delta > 0.25 && delta <= 1))
-        throw new LatticeError(`LLL delta must be in (0.25, 1], got ${delta}; the usual value is 0.75.`);
-      res = calculateLll(this.matrix, delta);
+      const { matrix, mapping } = lllReduce(this.matrix, delta); // validates delta
+      res = { matrix, mapping, inverse: roundMat(inv3(mapping)) };
       this._lll.set(delta, res);
     }
     return res;
@@ -324,6 +321,8 @@ export class Lattice {
 }
 
 // --- LLL reduction ---------------------------------------------------------------------------
+// The reduction itself is `lllReduce` (matcher_lattice.ts), shared with the structure matcher;
+// Lattice only caches its result per delta and adds the inverse mapping.
 
 interface LllResult {
   /** Reduced basis (rows). */
@@ -333,66 +332,7 @@ interface LllResult {
   inverse: Mat3;
 }
 
-/** Gram–Schmidt state of the LLL loop: orthogonalised vectors b, coefficients u, |b|². */
-interface GramSchmidt {
-  b: Vec3[];
-  u: number[][];
-  m: number[];
-}
-
-/** Recomputes row `s` of the Gram–Schmidt state from basis vector a[s] and b[0..s-1]. */
-function gramSchmidtRow(a: Vec3[], gs: GramSchmidt, s: number): void {
-  const v: Vec3 = [a[s][0], a[s][1], a[s][2]];
-  for (let j = 0; j < s; j++) gs.u[s][j] = dot3(a[s], gs.b[j]) / gs.m[j];
-  for (let j = 0; j < s; j++) for (let x = 0; x < 3; x++) v[x] -= gs.b[j][x] * gs.u[s][j];
-  gs.b[s] = v;
-  gs.m[s] = dot3(v, v);
-}
-
-/** Size-reduces basis vector `k` against vectors k-1 … 0 (Python's half-even rounding). */
-function sizeReduce(a: Vec3[], mapping: Vec3[], u: number[][], k: number): void {
-  for (let i = k - 1; i >= 0; i--) {
-    const q = roundHalfEven(u[k][i]);
-    if (q === 0) continue;
-    for (let x = 0; x < 3; x++) {
-      a[k][x] -= q * a[i][x];
-      mapping[k][x] -= q * mapping[i][x];
-    }
-    for (let j = 0; j < i; j++) u[k][j] -= q * u[i][j];
-    u[k][i] -= q;
-  }
-}
-
-/**
- * LLL reduction with pymatgen's exact step order (`Lattice._calculate_lll`), so that the
- * reduced basis — and everything built on it, such as the Niggli cell's orientation — is the
- * same basis pymatgen picks, not merely an equivalent one.
- */
-function calculateLll(matrix: Mat3, delta: number): LllResult {
-  const a = copyMat3(matrix);
-  const mapping = identity3();
-  const gs: GramSchmidt = { b: [[0, 0, 0], [0, 0, 0], [0, 0, 0]], u: [[0, 0, 0], [0, 0, 0], [0, 0, 0]], m: [0, 0, 0] };
-  for (let s = 0; s < 3; s++) gramSchmidtRow(a, gs, s);
-  let k = 1; // 0-based index of the vector being reduced (pymatgen's k = 2)
-  for (let guard = 0; k <= 2; guard++) {
-    if (guard > 10000) throw new LatticeError(`LLL reduction did not converge for ${JSON.stringify(matrix)}.`);
-    sizeReduce(a, mapping, gs.u, k);
-    const bk = gs.b[k];
-    const bk1 = gs.b[k - 1];
-    if (dot3(bk, bk) >= (delta - gs.u[k][k - 1] ** 2) * dot3(bk1, bk1)) {
-      k++;
-      continue;
-    }
-    [a[k], a[k - 1]] = [a[k - 1], a[k]];
-    [mapping[k], mapping[k - 1]] = [mapping[k - 1], mapping[k]];
-    gramSchmidtRow(a, gs, k - 1);
-    gramSchmidtRow(a, gs, k);
-    if (k > 1) k--;
-    else for (let s = k + 1; s < 3; s++) for (let j = k - 1; j <= k; j++) gs.u[s][j] = dot3(a[s], gs.b[j]) / gs.m[j];
-  }
-  return { matrix: a, mapping, inverse: roundMat(inv3(mapping)) };
-}
-
+/** Rounds an (almost) integer matrix to exact integers, turning -0 into 0. */
 function roundMat(m: Mat3): Mat3 {
   return m.map((r) => r.map((x) => Math.round(x) + 0)) as Mat3;
 }

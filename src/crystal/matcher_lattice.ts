@@ -8,7 +8,8 @@
  * points inside a sphere, and the enumeration of lattice-vector triples that look like a target
  * lattice within length/angle tolerances (pymatgen's `Lattice.find_all_mappings`).
  */
-import { det3, dot3, inv3, matmul3, norm3, transpose3, type Mat3, type Vec3 } from "./linalg.ts";
+import { LatticeError } from "./errors.ts";
+import { det3, dot3, inv3, matmul3, norm3, roundHalfEven, transpose3, type Mat3, type Vec3 } from "./linalg.ts";
 
 const RAD2DEG = 180 / Math.PI;
 
@@ -52,17 +53,18 @@ export function scaleMatrix(m: Mat3, f: number): Mat3 {
   return m.map((r) => r.map((x) => x * f)) as Mat3;
 }
 
-/** Python's round(): half to even, which pymatgen uses (LLL size reduction, supercell sizes). */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 /**
- * LLL reduction (δ = 0.75) of the rows of `m`, in pymatgen's variant: returns the reduced matrix
- * and the integer `mapping` with reduced = mapping · m.
+ * LLL reduction of the rows of `m` with pymatgen's exact step order (`Lattice._calculate_lll`),
+ * so the reduced basis — and everything built on it, such as the Niggli cell's orientation — is
+ * the basis pymatgen picks, not merely an equivalent one. Returns the reduced matrix and the
+ * integer `mapping` with reduced = mapping · m. This is the project's only LLL: `Lattice.lllMatrix`,
+ * the matcher, site mapping, AMD and novelty all call it.
+ * @throws LatticeError when `delta` is outside (0.25, 1] or the loop does not converge
+ *   (non-finite or degenerate rows).
  */
 export function lllReduce(m: Mat3, delta = 0.75): { matrix: Mat3; mapping: Mat3 } {
+  if (!(delta > 0.25 && delta <= 1))
+    throw new LatticeError(`LLL delta must be in (0.25, 1], got ${delta}; the usual value is 0.75.`);
   const a = m.map((r) => [...r]); // a[i] is basis vector i
   const map = [
     [1, 0, 0],
@@ -78,7 +80,8 @@ export function lllReduce(m: Mat3, delta = 0.75): { matrix: Mat3; mapping: Mat3 
   const nb = [0, 0, 0];
   for (let s = 0; s < 3; s++) gramSchmidt(a, b, u, nb, s);
   let k = 2;
-  for (let guard = 0; k <= 3 && guard < 10000; guard++) {
+  for (let guard = 0; k <= 3; guard++) {
+    if (guard > 10000) throw new LatticeError(`LLL reduction did not converge for ${JSON.stringify(m)}.`);
     for (let i = k - 1; i > 0; i--) {
       const q = roundHalfEven(u[k - 1][i - 1]);
       if (q === 0) continue;

@@ -22,8 +22,8 @@
  * if both orders match; `getRmsDist` then reports the order with the larger RMS (the worse one).
  */
 import { StructureError } from "./errors.ts";
-import { det3, inv3, type Mat3, type Vec3 } from "./linalg.ts";
-import { findAllMappings, latticeParameters, matrixFromParameters, reciprocalLengths, roundHalfEven, scaleMatrix } from "./matcher_lattice.ts";
+import { det3, inv3, roundHalfEven, type Mat3, type Vec3 } from "./linalg.ts";
+import { findAllMappings, latticeParameters, matrixFromParameters, reciprocalLengths, scaleMatrix } from "./matcher_lattice.ts";
 import { niggliReducedCell, primitiveCell, type RawCell } from "./primitive.ts";
 import { distanceFrame, isSubsetPbc, siteDistances } from "./site_mapping.ts";
 import { validateForMatching, reducedFormulaKey } from "./matcher_input.ts";

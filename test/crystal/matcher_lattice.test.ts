@@ -8,13 +8,16 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Lattice } from "../../src/crystal/lattice.ts";
 import { det3, inv3, matmul3, transpose3, type Mat3 } from "../../src/crystal/linalg.ts";
-import { firstMapping, latticeParameters, niggliReduce, niggliReducedBasis } from "../../src/crystal/matcher_lattice.ts";
+import { LatticeError } from "../../src/crystal/errors.ts";
+import { firstMapping, latticeParameters, lllReduce, niggliReduce, niggliReducedBasis } from "../../src/crystal/matcher_lattice.ts";
 
 interface LatticeFixture {
   source: string;
   matrix: Mat3;
   niggli: Mat3;
   niggliParams: number[];
+  lll: Mat3;
+  lllMapping: Mat3;
 }
 const FIX: LatticeFixture[] = JSON.parse(
   readFileSync(new URL("../fixtures/crystal/lattice_parity.json", import.meta.url), "utf8"),
@@ -87,6 +90,28 @@ test("pymatgen's basis depends on the lattice's orientation (why Lattice uses th
     if (maxAbsDiff(niggliReduce(rot), matmul3(niggliReduce(e.matrix), rt)) > 1e-6) pymatgenMoved++;
   }
   assert.ok(pymatgenMoved > FIX.length / 10, `pymatgen's basis moved for only ${pymatgenMoved}/${FIX.length} rotated lattices`);
+});
+
+test(`lllReduce (the project's one LLL) returns pymatgen's lll_matrix and lll_mapping exactly (${FIX.length} lattices)`, () => {
+  for (const e of FIX) {
+    const { matrix, mapping } = lllReduce(e.matrix);
+    assert.ok(maxAbsDiff(matrix, e.lll) < 1e-8, `${e.source}: lll_matrix differs from pymatgen`);
+    assert.ok(maxAbsDiff(mapping, e.lllMapping) < 1e-8, `${e.source}: lll_mapping differs from pymatgen`);
+    assert.ok(isUnimodular(mapping), `${e.source}: mapping is not unimodular`);
+    assert.ok(maxAbsDiff(matmul3(mapping, e.matrix), matrix) < 1e-8, `${e.source}: lll != mapping · matrix`);
+    // Lattice.lllMatrix / lllMapping delegate to lllReduce: the same numbers, bit for bit.
+    const l = new Lattice(e.matrix);
+    assert.equal(l.lllMatrix, matrix, `${e.source}: Lattice.lllMatrix differs from lllReduce`);
+    assert.equal(l.lllMapping, mapping, `${e.source}: Lattice.lllMapping differs from lllReduce`);
+  }
+});
+
+test("lllReduce: bad delta and non-finite rows are LatticeErrors, not a silently unreduced basis", () => {
+  const isLatticeError = (re: RegExp) => (e: Error) => e instanceof LatticeError && re.test(e.message);
+  const cubic: Mat3 = [[3, 0, 0], [0, 3, 0], [0, 0, 3]];
+  for (const d of [0.25, 0.1, 1.5, NaN]) assert.throws(() => lllReduce(cubic, d), isLatticeError(/delta must be in \(0\.25, 1\]/));
+  assert.throws(() => lllReduce([[NaN, 0, 0], [0, 3, 0], [0, 0, 3]]), isLatticeError(/did not converge/));
+  assert.equal(lllReduce(cubic, 1).matrix, cubic);
 });
 
 test.run();

@@ -5,6 +5,8 @@
  * cumulative products are exactly ᾱ at the kept steps, and its `timestepMap` sends step k back
  * to sₖ, the timestep the model was trained on.
  */
+// Python round() (half to even) reproduces ADM's section spacing: crystal/ is upstream of ldm_module/.
+import { roundHalfEven } from "../../crystal/linalg.ts";
 import { DiffusionError } from "./errors.ts";
 import { GaussianDiffusion } from "./gaussian_diffusion.ts";
 
@@ -14,15 +16,6 @@ import { GaussianDiffusion } from "./gaussian_diffusion.ts";
  * sections, each evenly spaced with its count), or an explicit array of kept step indices.
  */
 export type RespacingSpec = string | number | readonly number[];
-
-/** Python's `round()` on floats: halves go to the even neighbour. */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const diff = x - f;
-  if (diff < 0.5) return f;
-  if (diff > 0.5) return f + 1;
-  return f % 2 === 0 ? f : f + 1;
-}
 
 /** "ddimN": the smallest integer stride i with |range(0, T, i)| = N; every i-th step from 0. */
 function ddimSteps(numTimesteps: number, count: number, spec: string): number[] {
