@@ -3,28 +3,16 @@
  * used by the structure matcher) and the orientation-free transform basis (`niggliReducedBasis`,
  * behind `Lattice.getNiggliReduced`) — against pymatgen fixtures (scripts/parity/lattice_parity.py).
  */
-import { readFileSync } from "node:fs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { Lattice } from "../../src/crystal/lattice.ts";
 import { det3, inv3, matmul3, transpose3, type Mat3 } from "../../src/crystal/linalg.ts";
 import { LatticeError } from "../../src/crystal/errors.ts";
 import { firstMapping, latticeParameters, lllReduce, niggliReduce, niggliReducedBasis } from "../../src/crystal/matcher_lattice.ts";
+import { LATTICE_FIXTURES, maxAbsDiff } from "../helpers/lattice_fixtures.ts";
 
-interface LatticeFixture {
-  source: string;
-  matrix: Mat3;
-  niggli: Mat3;
-  niggliParams: number[];
-  lll: Mat3;
-  lllMapping: Mat3;
-}
-const FIX: LatticeFixture[] = JSON.parse(
-  readFileSync(new URL("../fixtures/crystal/lattice_parity.json", import.meta.url), "utf8"),
-).lattices;
+const FIX = LATTICE_FIXTURES;
 
-const maxAbsDiff = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]) =>
-  Math.max(...a.flatMap((r, i) => r.map((x, j) => Math.abs(x - b[i][j]))));
 const isUnimodular = (m: Mat3) =>
   m.every((r) => r.every((x) => Math.abs(x - Math.round(x)) < 1e-6)) && Math.abs(Math.abs(det3(m)) - 1) < 1e-6;
 const sameLattice = (a: Mat3, b: Mat3) => isUnimodular(matmul3(a, inv3(b)));
