@@ -31,6 +31,7 @@ import { tf } from "./nn/tf.ts";
 import { Rng } from "./nn/rng.ts";
 import { AdamW, clipGradNorm, disposeGrads, valueAndGrads } from "./nn/optim.ts";
 import { CosineAnnealingLR } from "./nn/schedulers.ts";
+import { CheckpointMonitor } from "./nn/checkpoint_monitor.ts";
 import { loadDataset, type DatasetRecord } from "./data/datasets.ts";
 import { PredictorError } from "./crystal/errors.ts";
 import type { CrystalGraph } from "./metrics/crystal_graph.ts";
@@ -235,13 +236,15 @@ export async function trainPredictor(s: PredictorTrainSettings): Promise<Predict
   const bestDir = join(dir, "checkpoints", "best");
   const t0 = Date.now();
   let best = { epoch: -1, valMae: Infinity };
+  // Best epoch only (no early stopping): the monitor adds the check that a diverged (NaN) MAE stops loudly.
+  const monitor = new CheckpointMonitor({ monitor: "val_mae", mode: "min" });
   for (let epoch = 0; epoch < s.epochs; epoch++) {
     const trainLoss = trainEpoch(p, data.train, yStd, opt, sched, s, rng);
     const valMae = mae(p.predictGraphs(data.val.graphs).map((r) => r[0]), data.val.y);
     const elapsed = (Date.now() - t0) / 1000;
     log({ epoch, step: (epoch + 1) * stepsPerEpoch, train_loss: trainLoss, val_mae: valMae, lr: opt.lr, elapsed_s: elapsed });
     console.log(`epoch ${epoch}: train loss ${trainLoss.toFixed(4)}, val MAE ${valMae.toFixed(4)} (${elapsed.toFixed(0)} s)`);
-    if (valMae < best.valMae) {
+    if (monitor.update(valMae).improved) {
       best = { epoch, valMae };
       await p.save(bestDir, { step: (epoch + 1) * stepsPerEpoch, meta: { epoch, valMae, settings: s } });
     }
